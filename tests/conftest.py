@@ -1,0 +1,26 @@
+"""Shared fixtures: where the read-only shared corpus lives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ZHIBIAO_SHARED", REPO.parent / "shared")).resolve()
+DEV = SHARED / "corpus" / "dev"
+GOLD = DEV / "gold"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def require(path: Path) -> Path:
+    """Skip the test when a shared corpus file is not present on this machine."""
+    if not path.exists():
+        pytest.skip(f"shared corpus file missing: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dev_dir() -> Path:
+    return require(DEV)
