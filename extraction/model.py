@@ -147,6 +147,22 @@ class Document(Model):
         """Text items and tables interleaved in body order."""
         yield from sorted([*self.items(), *self.tables], key=lambda x: x.order)
 
+    def text(self) -> str:
+        """The document's prose: text items joined by newlines in body order.
+
+        ``char_span`` in narrative provenance points into this string; item ``i`` starts at
+        the offset ``text_offsets()[i]``.
+        """
+        return "\n".join(it.text for it in self.items())
+
+    def text_offsets(self) -> list[int]:
+        """Start offset in ``text()`` of every item of ``items()``."""
+        offsets, pos = [], 0
+        for it in self.items():
+            offsets.append(pos)
+            pos += len(it.text) + 1
+        return offsets
+
     def page(self, number: int) -> Page:
         """The page with this number, created when missing."""
         for p in self.pages:

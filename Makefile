@@ -1,0 +1,40 @@
+# zhibiao — make setup | demo | test | lint | eval
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast lint eval schema clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e ".[dev,ocr,eval]"
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/zhibiao extract extraction/samples -o out/demo
+	@echo "---- out/demo/records.csv (first lines)"
+	@head -n 5 out/demo/records.csv
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+eval: setup
+	$(BIN)/zhibiao eval --run ../shared/corpus/dev -o out/eval
+
+schema: setup
+	$(BIN)/zhibiao schema --write
+
+clean:
+	rm -rf out build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""OCR engines behind one interface and page OCR for scans and pictures."""
