@@ -91,12 +91,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
             elif not args.quiet:
                 progress.console.print(
                     f"[green]✓[/green] {path}: {len(result.projects)} projects, {n_ind} indicators, "
-                    f"{len(result.tables)} tables", highlight=False,
+                    f"{len(result.tables)} tables",
+                    highlight=False,
                 )
             progress.advance(task)
     n_rows = collect_records(out_dir)
     if not args.quiet:
-        print(f"{len(paths) - failures}/{len(paths)} files read; {n_rows} records in {out_dir / 'records.csv'}")
+        print(
+            f"{len(paths) - failures}/{len(paths)} files read; {n_rows} records in {out_dir / 'records.csv'}"
+        )
     return EXIT_FAILED if failures else EXIT_OK
 
 
@@ -113,7 +116,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="zhibiao", description="Performance self-evaluation reports (绩效自评表) -> checked indicator records"
+        prog="zhibiao",
+        description="Performance self-evaluation reports (绩效自评表) -> checked indicator records",
     )
     parser.add_argument("--version", action="version", version=f"zhibiao {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="input files (any supported format) or directories")
     p.add_argument("-o", "--output", default="out", help="output directory (default: out)")
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages without a text layer")
-    p.add_argument("--ocr-engine", default="rapidocr", help="OCR engine: rapidocr (default), faster-paddle, paddleocr")
+    p.add_argument(
+        "--ocr-engine", default="rapidocr", help="OCR engine: rapidocr (default), faster-paddle, paddleocr"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.set_defaults(func=cmd_extract)
 

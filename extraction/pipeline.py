@@ -130,7 +130,9 @@ def extract(path: Path | str, options: ExtractOptions | None = None) -> Extracti
     except ZhibiaoError as exc:
         return failed(path, data, ReadError(code=exc.code, message=str(exc), stage=stage), timer.timings)
     except MemoryError:
-        return failed(path, data, ReadError(code="too-large", message="out of memory", stage=stage), timer.timings)
+        return failed(
+            path, data, ReadError(code="too-large", message="out of memory", stage=stage), timer.timings
+        )
     except RecursionError:
         message = "structure nested too deeply"
         return failed(path, data, ReadError(code="unsafe", message=message, stage=stage), timer.timings)

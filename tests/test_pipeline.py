@@ -61,8 +61,8 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     real_xlsx = require(DEV / "000_c9021f7b19f56ffc.xlsx").read_bytes()
     contents = {
         "empty.docx": b"",
-        "truncated.docx": real_docx[: len(real_docx) // 2],
-        "truncated.xlsx": real_xlsx[: len(real_xlsx) // 2],
+        "truncated_docx.docx": real_docx[: len(real_docx) // 2],
+        "truncated_xlsx.xlsx": real_xlsx[: len(real_xlsx) // 2],
         "pdf_named.docx": pdf,
         "bomb.docx": zip_bomb("word/document.xml", 256 * 1024 * 1024),
         "entities.docx": zip_bytes({**MINIMAL_DOCX_PARTS, "word/document.xml": BILLION_LAUGHS}),
@@ -75,7 +75,9 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def test_bad_files_get_errors_and_good_files_are_unaffected(bad_files: dict[str, Path], tmp_path: Path) -> None:
+def test_bad_files_get_errors_and_good_files_are_unaffected(
+    bad_files: dict[str, Path], tmp_path: Path
+) -> None:
     good = require(DEV / "000_c9021f7b19f56ffc.xlsx")
     files = [str(p) for p in bad_files.values()] + [str(good)]
     code = main(["extract", *files, "-o", str(tmp_path), "-q"])
@@ -111,7 +113,11 @@ def test_published_schema_is_current() -> None:
 
 def test_output_names_disambiguate_colliding_stems() -> None:
     names = output_names([Path("a/x.docx"), Path("a/x.pdf"), Path("b/y.txt")])
-    assert names == {Path("a/x.docx"): "x.docx.json", Path("a/x.pdf"): "x.pdf.json", Path("b/y.txt"): "y.json"}
+    assert names == {
+        Path("a/x.docx"): "x.docx.json",
+        Path("a/x.pdf"): "x.pdf.json",
+        Path("b/y.txt"): "y.json",
+    }
 
 
 def test_missing_file_is_an_error_not_a_crash(tmp_path: Path) -> None:

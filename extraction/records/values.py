@@ -14,34 +14,67 @@ from zhibiao.result import Value
 CANONICAL_OPERATORS = ("≥", "≤", "=", ">", "<", "定性")
 
 OPERATOR_SYMBOLS: dict[str, str] = {
-    "≥": "≥", "≧": "≥", ">=": "≥", "＞＝": "≥", "⩾": "≥",
-    "≤": "≤", "≦": "≤", "<=": "≤", "＜＝": "≤", "⩽": "≤",
-    "=": "=", "＝": "=", "==": "=",
-    ">": ">", "＞": ">",
-    "<": "<", "＜": "<",
+    "≥": "≥",
+    "≧": "≥",
+    ">=": "≥",
+    "＞＝": "≥",
+    "⩾": "≥",
+    "≤": "≤",
+    "≦": "≤",
+    "<=": "≤",
+    "＜＝": "≤",
+    "⩽": "≤",
+    "=": "=",
+    "＝": "=",
+    "==": "=",
+    ">": ">",
+    "＞": ">",
+    "<": "<",
+    "＜": "<",
     "定性": "定性",
 }
 """Printed symbol -> canonical operator."""
 
 OPERATOR_WORDS: dict[str, str] = {
-    "不低于": "≥", "不少于": "≥", "大于等于": "≥", "大于或等于": "≥", "至少": "≥", "不小于": "≥",
-    "不高于": "≤", "不超过": "≤", "小于等于": "≤", "小于或等于": "≤", "不多于": "≤", "不大于": "≤",
-    "控制在": "≤", "低于": "<", "小于": "<", "少于": "<", "高于": ">", "大于": ">", "超过": ">",
-    "多于": ">", "等于": "=",
+    "不低于": "≥",
+    "不少于": "≥",
+    "大于等于": "≥",
+    "大于或等于": "≥",
+    "至少": "≥",
+    "不小于": "≥",
+    "不高于": "≤",
+    "不超过": "≤",
+    "小于等于": "≤",
+    "小于或等于": "≤",
+    "不多于": "≤",
+    "不大于": "≤",
+    "控制在": "≤",
+    "低于": "<",
+    "小于": "<",
+    "少于": "<",
+    "高于": ">",
+    "大于": ">",
+    "超过": ">",
+    "多于": ">",
+    "等于": "=",
 }
 """Words before a number that state the operator."""
 
 OPERATOR_SUFFIXES: dict[str, str] = {
-    "以上": "≥", "及以上": "≥", "以下": "≤", "及以下": "≤", "以内": "≤", "之内": "≤",
+    "以上": "≥",
+    "及以上": "≥",
+    "以下": "≤",
+    "及以下": "≤",
+    "以内": "≤",
+    "之内": "≤",
 }
 """Words after a number (and unit) that state the operator."""
 
-_NUMBER = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-+]?\d+(?:\.\d+)?"
+_NUMBER = r"(?:(?<![\d-])[-+])?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 NUMBER_RE = re.compile(_NUMBER)
+NUMBER_TOKEN_RE = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _UNIT_CHARS = r"[%‰℃°A-Za-z\u4e00-\u9fff（）()、/·²³]"
-VALUE_RE = re.compile(
-    rf"(?P<number>{_NUMBER})\s*(?P<unit>[(（][^()（）]{{1,12}}[)）]|{_UNIT_CHARS}{{0,8}})"
-)
+VALUE_RE = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>[(（][^()（）]{{1,12}}[)）]|{_UNIT_CHARS}{{0,8}})")
 SYMBOL_PREFIX_RE = re.compile(r"^\s*(>=|<=|＞＝|＜＝|==|[≥≧⩾≤≦⩽=＝>＞<＜])")
 UNIT_STOP_WORDS = ("以上", "以下", "以内", "之内", "及以上", "及以下", "左右", "的", "完成", "达到", "，")
 QUALITATIVE_HINTS = ("优良中低差", "优", "良", "合规", "达标", "提高", "健全", "正常", "有效", "明显")
@@ -77,10 +110,9 @@ def parse_number(text: str | None) -> float | None:
     if not token:
         return None
     token = token.rstrip("%‰").replace(",", "")
-    try:
-        return float(token)
-    except ValueError:
+    if not NUMBER_TOKEN_RE.fullmatch(token):
         return None
+    return float(token)
 
 
 def operator_in_text(text: str) -> str | None:
