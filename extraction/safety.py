@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
@@ -44,11 +45,19 @@ def open_zip(data: bytes) -> zipfile.ZipFile:
 
 def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     """Read one member, stopping at its declared size (a lying header cannot make it grow)."""
-    info = archive.getinfo(name)
+    try:
+        info = archive.getinfo(name)
+    except KeyError as exc:
+        raise ReaderError(f"package has no part {name!r}", "corrupt") from exc
     try:
         with archive.open(info) as handle:
             data = handle.read(info.file_size + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except NotImplementedError as exc:
+        message = f"zip member {name!r} uses an unsupported compression: {exc}"
+        raise ReaderError(message, "unsupported") from exc
+    except RuntimeError as exc:  # zipfile raises RuntimeError for encrypted members
+        raise ReaderError(f"zip member {name!r} is encrypted", "encrypted") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
         raise ReaderError(f"corrupt zip member {name!r}: {exc}", "corrupt") from exc
     if len(data) > info.file_size:
         raise UnsafeInputError(f"zip member {name!r} is larger than its header says")
