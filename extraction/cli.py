@@ -87,7 +87,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
             if result.errors:
                 failures += 1
                 err = result.errors[0]
-                progress.console.print(f"[red]✗[/red] {path}: {err.code}: {err.message}", highlight=False)
+                progress.console.print(
+                    f"[red]✗[/red] {path}: {err.code}: {err.message}", highlight=False, soft_wrap=True
+                )
             elif not args.quiet:
                 progress.console.print(
                     f"[green]✓[/green] {path}: {len(result.projects)} projects, {n_ind} indicators, "

@@ -84,10 +84,14 @@ class GridOptions:
     """Shorter rulings (dots, ticks) are ignored."""
     min_coverage: float = 0.5
     """A border between two cells exists when rulings cover this share of the shared edge."""
+    max_swallowed: float = 0.05
+    """Networks whose merged cells swallow more than this share of the drawn borders are no tables."""
     min_rows: int = 2
     min_cols: int = 2
-    max_segments: int = 20000
-    """Line networks larger than this (hatching, plots) are not searched for tables."""
+    max_segments: int = 3000
+    """Pages with more (merged) segments than this (hatching, plots) are not searched for tables."""
+    max_cells: int = 40000
+    """Grids with more elementary cells than this are not tables (and would cost too much)."""
     cell_padding: float = 0.0
     """Text inset from a cell's border subtracted from its width (the room a line may fill)."""
     wrap_full: float = 0.985
@@ -322,7 +326,7 @@ def _grid_of_network(hs: list[_Seg], vs: list[_Seg], opts: GridOptions) -> Grid 
     xs = _trim_stubs(xs, [v.pos for v in vs], opts.snap * 2)
     ys = _trim_stubs(ys, [h.pos for h in hs], opts.snap * 2)
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
-    if n_rows < opts.min_rows or n_cols < opts.min_cols:
+    if n_rows < opts.min_rows or n_cols < opts.min_cols or n_rows * n_cols > opts.max_cells:
         return None
     v_lines = _lines_at(vs, xs)
     h_lines = _lines_at(hs, ys)
@@ -339,7 +343,28 @@ def _grid_of_network(hs: list[_Seg], vs: list[_Seg], opts: GridOptions) -> Grid 
         if _covered(h_lines[k], xs[c], xs[c + 1]) >= opts.min_coverage * (xs[c + 1] - xs[c])
     }
     regions = _merge_cells(n_rows, n_cols, v_borders, h_borders)
-    return Grid(tuple(xs), tuple(ys), tuple(regions), frozenset(v_borders), frozenset(h_borders))
+    grid = Grid(tuple(xs), tuple(ys), tuple(regions), frozenset(v_borders), frozenset(h_borders))
+    if swallowed_share(grid) > opts.max_swallowed:
+        return None  # lines run through "merged cells": a diagram or chart, not a table
+    return grid
+
+
+def swallowed_share(grid: Grid) -> float:
+    """Share of the drawn border length that lies inside merged cells.
+
+    In a table a cell spans several grid slots exactly where borders are missing, so this is
+    about 0; a network of lines that is not a table (diagram boxes and connectors, charts)
+    only becomes rectangles by swallowing many of its lines.
+    """
+    xs, ys = grid.xs, grid.ys
+    total = sum(ys[r + 1] - ys[r] for r, _ in grid.v_borders) + sum(xs[c + 1] - xs[c] for _, c in grid.h_borders)
+    inside = 0.0
+    for r0, c0, rs, cs in grid.regions:
+        for r in range(r0, r0 + rs):
+            inside += sum(ys[r + 1] - ys[r] for k in range(c0 + 1, c0 + cs) if (r, k) in grid.v_borders)
+        for c in range(c0, c0 + cs):
+            inside += sum(xs[c + 1] - xs[c] for k in range(r0 + 1, r0 + rs) if (k, c) in grid.h_borders)
+    return inside / total if total > 0 else 1.0
 
 
 def _trim_stubs(bounds: list[float], line_positions: list[float], tol: float) -> list[float]:
@@ -360,7 +385,9 @@ def _lines_at(segs: list[_Seg], bounds: list[float]) -> list[list[_Seg]]:
     """Segments grouped by the boundary they lie on, sorted along it."""
     out: list[list[_Seg]] = [[] for _ in bounds]
     for s in segs:
-        k = min(range(len(bounds)), key=lambda i: abs(bounds[i] - s.pos))
+        k = bisect.bisect_left(bounds, s.pos)
+        if k == len(bounds) or (k > 0 and s.pos - bounds[k - 1] < bounds[k] - s.pos):
+            k -= 1
         out[k].append(s)
     for lst in out:
         lst.sort(key=lambda s: s.lo)
