@@ -20,6 +20,7 @@ Coordinates are any y-down unit (points for EMF/WMF/PDF, pixels for OCR); the to
 from __future__ import annotations
 
 import bisect
+import itertools
 import statistics
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -96,7 +97,7 @@ class GridOptions:
     """Text inset from a cell's border subtracted from its width (the room a line may fill)."""
     wrap_full: float = 0.985
     """A line whose width plus the next line's first unit fills this share of the room was full."""
-    wrap_room: float = 0.95
+    wrap_room: float = 0.9
     """Below this share there was clearly room: the line was broken by hand."""
     header_chars: int = 8
     """Cells whose lines are all this short are headers (hand breaks likely)."""
@@ -318,7 +319,7 @@ def find_grids(rulings: Iterable[Ruling], options: GridOptions | None = None) ->
 
 
 def _grid_of_network(hs: list[_Seg], vs: list[_Seg], opts: GridOptions) -> Grid | None:
-    if len(hs) < 2 or len(vs) < 2:
+    if len(hs) < 2 or not vs:  # one inner vertical is enough when the rules' ends close the sides
         return None
     # Open sides (no outer vertical/horizontal border) still bound the table at the lines' ends.
     xs = _boundaries([v.pos for v in vs] + [min(h.lo for h in hs), max(h.hi for h in hs)], opts.snap)
@@ -357,7 +358,9 @@ def swallowed_share(grid: Grid) -> float:
     only becomes rectangles by swallowing many of its lines.
     """
     xs, ys = grid.xs, grid.ys
-    total = sum(ys[r + 1] - ys[r] for r, _ in grid.v_borders) + sum(xs[c + 1] - xs[c] for _, c in grid.h_borders)
+    total = sum(ys[r + 1] - ys[r] for r, _ in grid.v_borders) + sum(
+        xs[c + 1] - xs[c] for _, c in grid.h_borders
+    )
     inside = 0.0
     for r0, c0, rs, cs in grid.regions:
         for r in range(r0, r0 + rs):
@@ -541,7 +544,9 @@ def group_lines(pieces: Iterable[TextPiece]) -> list[_Line]:
 
 def line_indices(pieces: Sequence[TextPiece], subset: Iterable[int] | None = None) -> list[list[int]]:
     """Indices of the pieces (or of ``subset``) grouped into lines, each sorted left to right."""
-    order = sorted(range(len(pieces)) if subset is None else subset, key=lambda i: (pieces[i].cy, pieces[i].bbox[0]))
+    order = sorted(
+        range(len(pieces)) if subset is None else subset, key=lambda i: (pieces[i].cy, pieces[i].bbox[0])
+    )
     lines: list[list[int]] = []
     line_cy = line_em = 0.0
     for i in order:
@@ -743,7 +748,7 @@ def _glue_overflow(grid: Grid, parts: list[TextPiece], homes: list[int | None], 
     for i in inside:
         by_home.setdefault(homes[i], []).append(i)
     for line in line_indices(parts, inside):
-        for a, b in zip(line, line[1:], strict=False):
+        for a, b in itertools.pairwise(line):
             home, q, p = homes[a], parts[a], parts[b]
             if home is None or homes[b] == home or a in closed or not _glued(q, p):
                 continue
