@@ -13,6 +13,15 @@ from zhibiao import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+OPTIONAL_COMMANDS = (
+    "zhibiao.eval.cli",
+    "zhibiao.batch.cli",
+    "zhibiao.report.cli",
+    "zhibiao.annotations.cli",
+    "zhibiao.models.cli",
+)
+"""Modules that each register subcommands with ``add_parser(subparsers)`` (setting ``func``)."""
+
 
 def output_names(paths: Sequence[Path]) -> dict[Path, str]:
     """JSON file name per input: ``<stem>.json``, or ``<name>.json`` where stems collide in one run."""
@@ -138,11 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true", help="regenerate extraction/schema/document.schema.json")
     p.set_defaults(func=cmd_schema)
 
-    _add_optional(sub, "zhibiao.eval.cli", "eval")
+    for module in OPTIONAL_COMMANDS:
+        _add_optional(sub, module)
     return parser
 
 
-def _add_optional(sub: argparse._SubParsersAction, module: str, name: str) -> None:
+def _add_optional(sub: argparse._SubParsersAction, module: str) -> None:
     """Register a subcommand that lives in another package (skipped when it is not importable)."""
     import importlib
 

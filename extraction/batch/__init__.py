@@ -1,0 +1,1 @@
+"""Batch conversion: resumable, error-isolated, parallel (local processes or Ray)."""

@@ -1,0 +1,1 @@
+"""Static HTML review report: a page per document and an archive overview."""
