@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e ".[dev,ocr,eval]"
+	$(BIN)/pip install --quiet -e ".[dev,ocr,fast-ocr,eval]"
 	touch $(STAMP)
 
 demo: setup
@@ -22,6 +22,7 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+	$(BIN)/zhibiao eval --run ../shared/corpus/dev --out out/eval-gate --no-html -q --gate eval/baselines/dev.json
 
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow"
@@ -31,7 +32,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 eval: setup
-	$(BIN)/zhibiao eval --run ../shared/corpus/dev -o out/eval
+	$(BIN)/zhibiao eval --run ../shared/corpus/dev --peers --out out/eval
 
 schema: setup
 	$(BIN)/zhibiao schema --write
