@@ -67,3 +67,21 @@ def test_numbers() -> None:
     assert parse_number("2,340") == 2340.0
     assert parse_number("约100") is None
     assert clean_text(" 交办任务完\n成率 ") == "交办任务完成率"
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit", "operator"),
+    [
+        ("2023年12月底前", None, None, None),
+        ("2022年度完成100%", 100.0, "%", None),
+        ("合同审核及时率≥95%", 95.0, "%", "≥"),
+        ("3个工作日内", 3.0, "个工作日", "≤"),
+        ("线上推送100期、组织开展活动", 100.0, "期", None),
+    ],
+)
+def test_dates_symbols_inside_and_suffixes(
+    text: str, value: float | None, unit: str | None, operator: str | None
+) -> None:
+    parsed, op = parse_value(text)
+    assert parsed is not None
+    assert (parsed.value, parsed.unit, op) == (value, unit, operator)

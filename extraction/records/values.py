@@ -61,6 +61,7 @@ OPERATOR_WORDS: dict[str, str] = {
 """Words before a number that state the operator."""
 
 OPERATOR_SUFFIXES: dict[str, str] = {
+    "内": "≤",
     "以上": "≥",
     "及以上": "≥",
     "以下": "≤",
@@ -73,10 +74,25 @@ OPERATOR_SUFFIXES: dict[str, str] = {
 _NUMBER = r"(?:(?<![\d-])[-+])?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 NUMBER_RE = re.compile(_NUMBER)
 NUMBER_TOKEN_RE = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_UNIT_CHARS = r"[%‰℃°A-Za-z\u4e00-\u9fff（）()、/·²³]"
+_UNIT_CHARS = r"[%‰℃°A-Za-z\u4e00-\u9fff/·²³]"
 VALUE_RE = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>[(（][^()（）]{{1,12}}[)）]|{_UNIT_CHARS}{{0,8}})")
 SYMBOL_PREFIX_RE = re.compile(r"^\s*(>=|<=|＞＝|＜＝|==|[≥≧⩾≤≦⩽=＝>＞<＜])")
-UNIT_STOP_WORDS = ("以上", "以下", "以内", "之内", "及以上", "及以下", "左右", "的", "完成", "达到", "，")
+SYMBOL_BEFORE_NUMBER_RE = re.compile(r"(>=|<=|＞＝|＜＝|==|[≥≧⩾≤≦⩽=＝>＞<＜])\s*$")
+UNIT_STOP_WORDS = (
+    "以上",
+    "以下",
+    "以内",
+    "之内",
+    "及以上",
+    "及以下",
+    "内",
+    "左右",
+    "的",
+    "完成",
+    "达到",
+    "，",
+)
+DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年\s*(?:\d{1,2}\s*月|度|底|末|上半年|下半年)")
 QUALITATIVE_HINTS = ("优良中低差", "优", "良", "合规", "达标", "提高", "健全", "正常", "有效", "明显")
 
 
@@ -122,6 +138,10 @@ def operator_in_text(text: str) -> str | None:
     if match:
         return OPERATOR_SYMBOLS[match.group(1)]
     first_number = NUMBER_RE.search(folded)
+    if first_number:
+        before = SYMBOL_BEFORE_NUMBER_RE.search(folded[: first_number.start()])
+        if before:
+            return OPERATOR_SYMBOLS[before.group(1)]
     head = folded[: first_number.start()] if first_number else folded
     for word in sorted(OPERATOR_WORDS, key=len, reverse=True):
         if head.endswith(word) or (word in head and len(head) - head.rfind(word) <= len(word) + 2):
@@ -143,6 +163,15 @@ def _clean_unit(raw: str) -> str | None:
     return unit or None
 
 
+def first_quantity(text: str) -> re.Match[str] | None:
+    """The first number-with-unit in ``text`` that is not part of a date (2023年12月底)."""
+    dates = [m.span() for m in DATE_RE.finditer(text)]
+    for match in VALUE_RE.finditer(text):
+        if not any(start <= match.start() < end for start, end in dates):
+            return match
+    return None
+
+
 def parse_value(text: str | None, unit: str | None = None) -> tuple[Value | None, str | None]:
     """Split a printed value into Value(text, number, unit) and the operator it states.
 
@@ -154,7 +183,7 @@ def parse_value(text: str | None, unit: str | None = None) -> tuple[Value | None
         return None, None
     folded = unicodedata.normalize("NFKC", raw)
     operator = operator_in_text(folded)
-    match = VALUE_RE.search(folded)
+    match = first_quantity(folded)
     number: float | None = None
     found_unit: str | None = None
     if match:
