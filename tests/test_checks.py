@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import GOLD, require
 from zhibiao.checks import ERROR_CONFIDENCE_FACTOR, run_checks
 from zhibiao.checks.rules import (

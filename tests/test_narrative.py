@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import GOLD, SHARED, require
 from zhibiao.model import Cell, Document, Page, SourceInfo, Table, TextItem
 from zhibiao.records import RecordSet

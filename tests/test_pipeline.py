@@ -9,8 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import DEV, require
 
+from conftest import DEV, require
 from zhibiao.cli import main, output_names
 from zhibiao.export.schema import SCHEMA_PATH, build_schema, validate_document
 from zhibiao.export.writers import read_csv_rows

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import DEV, GOLD, SHARED, require
 from fixtures.office.builders import (
     cell,
     docx_bytes,
@@ -20,6 +19,8 @@ from fixtures.office.builders import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import DEV, GOLD, SHARED, require
 from zhibiao.errors import ReaderError, UnsafeInputError
 from zhibiao.model import Document, Table
 from zhibiao.readers.docx import MAX_DEPTH, read

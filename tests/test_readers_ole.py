@@ -8,7 +8,6 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import DEV, GOLD, SHARED, require
 from fixtures.office.builders import (
     cfb_bytes,
     docx_bytes,
@@ -19,6 +18,8 @@ from fixtures.office.builders import (
     replace_member,
     xlsx_bytes,
 )
+
+from conftest import DEV, GOLD, SHARED, require
 from zhibiao.errors import ReaderError
 from zhibiao.model import Cell, Document, Table
 from zhibiao.readers.docx import read

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DEV, GOLD, SHARED, require
 from fixtures.office.builders import (
     cfb_bytes,
     replace_member,
@@ -18,6 +17,8 @@ from fixtures.office.builders import (
     zip_bomb,
     zip_bytes,
 )
+
+from conftest import DEV, GOLD, SHARED, require
 from zhibiao.errors import ReaderError, UnsafeInputError
 from zhibiao.model import Table
 from zhibiao.readers.workbook import (
