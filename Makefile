@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint eval schema clean
+.PHONY: setup setup-services demo test test-fast lint eval schema screenshots clean
 
 setup: $(STAMP)
 
@@ -14,12 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev,ocr,fast-ocr,eval]"
 	touch $(STAMP)
 
+# Components the end-to-end tests drive for real (Chromium, ...). Mandatory in CI; elsewhere the
+# tests that need a missing component skip with a reason.
+setup-services: setup
+	bash scripts/setup_browser.sh || [ -z "$$CI" ]
+
 demo: setup
 	$(BIN)/zhibiao extract extraction/samples -o out/demo
 	@echo "---- out/demo/records.csv (first lines)"
 	@head -n 5 out/demo/records.csv
 
-test: setup
+test: setup setup-services
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 	$(BIN)/zhibiao eval --run ../shared/corpus/dev --out out/eval-gate --no-html -q --gate eval/baselines/dev.json
@@ -36,6 +41,9 @@ eval: setup
 
 schema: setup
 	$(BIN)/zhibiao schema --write
+
+screenshots: setup
+	WITH_CJK_FONTS=1 bash scripts/setup_browser.sh && $(BIN)/python scripts/make_screenshots.py
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .ruff_cache
