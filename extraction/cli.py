@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ocr-engine", default="rapidocr", help="OCR engine: rapidocr (default), faster-paddle, paddleocr"
     )
-    p.add_argument("--no-report", action="store_true", help="do not write the HTML review report (DIR/report/)")
+    p.add_argument("--no-report", action="store_true", help="skip the HTML review report (DIR/report/)")
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.set_defaults(func=cmd_extract)
 
