@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zhibiao import __version__
+from zhibiao.readers.preference import SOURCES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -83,7 +84,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = ExtractOptions(ocr=not args.no_ocr, ocr_engine=args.ocr_engine)
+    options = ExtractOptions(ocr=not args.no_ocr, ocr_engine=args.ocr_engine, prefer=args.prefer)
     names = output_names(paths)
     failures = 0
     with _progress(len(paths), args.quiet) as progress:
@@ -139,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages without a text layer")
     p.add_argument(
         "--ocr-engine", default="rapidocr", help="OCR engine: rapidocr (default), faster-paddle, paddleocr"
+    )
+    p.add_argument(
+        "--prefer",
+        choices=SOURCES,
+        default="exact",
+        help="source that wins (debugging): exact (default: workbook > table > EMF > PDF text > OCR), "
+        "preview (embedded objects from their EMF preview), ocr (OCR pages even with a text layer)",
     )
     p.add_argument("--no-report", action="store_true", help="skip the HTML review report (DIR/report/)")
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")

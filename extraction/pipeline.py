@@ -18,6 +18,7 @@ from zhibiao.detect import detect_format
 from zhibiao.errors import ZhibiaoError
 from zhibiao.model import Document, SourceInfo
 from zhibiao.readers import get_reader
+from zhibiao.readers.preference import prefer
 from zhibiao.records import RecordSet
 from zhibiao.result import ExtractionResult, ReadError
 from zhibiao.tables.dedupe import drop_repeats
@@ -33,6 +34,8 @@ class ExtractOptions:
     ocr: bool = True
     """Run OCR on pages without usable text (scans, pictures without text records)."""
     max_bytes: int = MAX_FILE_BYTES
+    prefer: str = "exact"
+    """Source forced for debugging (``zhibiao.readers.preference``): exact (default), preview or ocr."""
 
 
 class _Timer:
@@ -58,13 +61,30 @@ def read_document(path: Path, data: bytes, options: ExtractOptions, timer: _Time
         fmt = detect_format(data)
         source = source_info(path, data, fmt)
     reader = get_reader(fmt)
-    with timer.stage("read"):
+    with timer.stage("read"), prefer(options.prefer):
         doc = reader(data, path)
     doc.source = source.model_copy(update={"pages": doc.source.pages or len(doc.pages) or None})
+    if options.prefer == "ocr":
+        force_ocr(doc)
     if options.ocr and any(p.needs_ocr for p in doc.pages):
         with timer.stage("ocr"):
             _run_ocr(doc, data, options)
     return doc
+
+
+OCR_RENDERABLE = ("pdf", "png", "jpeg", "tiff", "bmp")
+
+
+def force_ocr(doc: Document) -> None:
+    """``--prefer ocr``: drop the text layer and tables of every page and mark it for OCR."""
+    if doc.source.format not in OCR_RENDERABLE:
+        doc.warnings.append(f"--prefer ocr has no effect on {doc.source.format} files (no page images)")
+        return
+    for page in doc.pages:
+        page.needs_ocr = True
+        page.items = []
+        page.rulings = []
+    doc.tables = []
 
 
 def _run_ocr(doc: Document, data: bytes, options: ExtractOptions) -> None:

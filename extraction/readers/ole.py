@@ -20,6 +20,7 @@ from typing import Any
 from zhibiao.detect import CFB_MAGIC, detect_format
 from zhibiao.errors import ReaderError
 from zhibiao.model import Table
+from zhibiao.readers.preference import preferred_source
 from zhibiao.readers.workbook import workbook_blocks
 
 W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -96,6 +97,8 @@ def _first_target(element: Any, attrs: tuple[tuple[str, str], ...], resolve: Res
 
 def read_embed(embed: Embed, read_part: PartReader) -> EmbedResult:
     """Tables of one embed: its workbook (checked against the EMF preview), else the preview's tables."""
+    if embed.package is not None and preferred_source() == "preview" and embed.preview is not None:
+        return _fallback(embed, read_part, f"embedded object {embed.package} skipped (--prefer preview)")
     if embed.package is not None:
         return _read_object(embed, read_part)
     result = EmbedResult(reader="emf")
