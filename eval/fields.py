@@ -36,6 +36,7 @@ from zhibiao.eval.normalize import (
     parse_quantity,
     units_compatible,
 )
+from zhibiao.eval.prf import PRF
 
 # --- typed comparison ---------------------------------------------------------------------------
 
@@ -225,7 +226,7 @@ def compare_record(
 
 
 @dataclass
-class FieldStats:
+class FieldStats(PRF):
     """Counts of one field over many records: gold slots, accurate slots, TP/FP/FN."""
 
     slots: int = 0
@@ -250,19 +251,6 @@ class FieldStats:
     @property
     def accuracy(self) -> float:
         return self.accurate / self.slots if self.slots else 0.0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -309,7 +297,7 @@ NARRATIVE_PROJECT_MATCH = 0.6
 
 
 @dataclass
-class Counts:
+class Counts(PRF):
     """Record-level counts (indicators, projects)."""
 
     tp: int = 0
@@ -323,19 +311,6 @@ class Counts:
         self.fn += other.fn
         self.exact += other.exact
         return self
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
     def exact_match(self) -> float:

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from zhibiao.eval.prf import PRF
+
 Span = tuple[int, int, str]
 """start, end (exclusive), label."""
 
@@ -32,23 +34,10 @@ def bio_to_spans(tags: Sequence[str]) -> list[Span]:
 
 
 @dataclass
-class SpanCounts:
+class SpanCounts(PRF):
     tp: int = 0
     fp: int = 0
     fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return {

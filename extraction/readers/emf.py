@@ -718,25 +718,35 @@ def _set_extent_or_origin(p: Player, rec: Record) -> None:
     p.mapping_changed()
 
 
-@handles(31, 32)
-def _scale_extent(p: Player, rec: Record) -> None:
-    xn, xd, yn, yd = p.ints(rec, 0, 4)
+def scale_extent(p: Painter, window: bool, x: tuple[int, int], y: tuple[int, int]) -> None:
+    """Scale the window (or viewport) extent by x = (num, den), y = (num, den); zero denominators ignored."""
+    (xn, xd), (yn, yd) = x, y
     if not xd or not yd:
         return
     s = p.state
-    if rec.type == 31:
-        s.viewport_ext = (s.viewport_ext[0] * xn / xd, s.viewport_ext[1] * yn / yd)
-    else:
+    if window:
         s.window_ext = (s.window_ext[0] * xn / xd, s.window_ext[1] * yn / yd)
+    else:
+        s.viewport_ext = (s.viewport_ext[0] * xn / xd, s.viewport_ext[1] * yn / yd)
     p.mapping_changed()
+
+
+def set_map_mode(p: Painter, mode: int) -> None:
+    """Switch the map mode when ``mode`` is a valid one (others are ignored, as GDI does)."""
+    if MM_TEXT <= mode <= MM_ANISOTROPIC:
+        p.state.map_mode = mode
+        p.mapping_changed()
+
+
+@handles(31, 32)
+def _scale_extent(p: Player, rec: Record) -> None:
+    xn, xd, yn, yd = p.ints(rec, 0, 4)
+    scale_extent(p, rec.type == 32, (xn, xd), (yn, yd))
 
 
 @handles(17)
 def _set_map_mode(p: Player, rec: Record) -> None:
-    (mode,) = p.ints(rec, 0, 1)
-    if MM_TEXT <= mode <= MM_ANISOTROPIC:
-        p.state.map_mode = mode
-        p.mapping_changed()
+    set_map_mode(p, p.ints(rec, 0, 1)[0])
 
 
 @handles(35)

@@ -22,8 +22,6 @@ from zhibiao.errors import ReaderError, UnsafeInputError
 from zhibiao.model import Document, Table
 from zhibiao.readers.emf import (
     ETO_GLYPH_INDEX,
-    MM_ANISOTROPIC,
-    MM_TEXT,
     PT_PER_MM,
     Affine,
     Brush,
@@ -36,6 +34,8 @@ from zhibiao.readers.emf import (
     canvas_tables,
     charset_codec,
     decode_ansi,
+    scale_extent,
+    set_map_mode,
 )
 
 READER = "wmf"
@@ -238,22 +238,12 @@ def _window_viewport(p: WmfPlayer, rec: WmfRecord) -> None:
 @wmf_handles(0x0410, 0x0412)
 def _scale_extent(p: WmfPlayer, rec: WmfRecord) -> None:
     y_den, y_num, x_den, x_num = p.shorts(rec, 0, 4)
-    if not x_den or not y_den:
-        return
-    s = p.state
-    if rec.function == 0x0410:
-        s.window_ext = (s.window_ext[0] * x_num / x_den, s.window_ext[1] * y_num / y_den)
-    else:
-        s.viewport_ext = (s.viewport_ext[0] * x_num / x_den, s.viewport_ext[1] * y_num / y_den)
-    p.mapping_changed()
+    scale_extent(p, rec.function == 0x0410, (x_num, x_den), (y_num, y_den))
 
 
 @wmf_handles(0x0103)
 def _set_map_mode(p: WmfPlayer, rec: WmfRecord) -> None:
-    (mode,) = p.shorts(rec, 0, 1)
-    if MM_TEXT <= mode <= MM_ANISOTROPIC:
-        p.state.map_mode = mode
-        p.mapping_changed()
+    set_map_mode(p, p.shorts(rec, 0, 1)[0])
 
 
 @wmf_handles(0x001E)

@@ -180,8 +180,8 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Sentence:
-    """A sentence (or one numbered fact) with its offsets in the paragraph's text."""
+class Phrase:
+    """A piece of a sentence; offsets relative to the sentence."""
 
     text: str
     start: int
@@ -192,15 +192,8 @@ class Sentence:
 
 
 @dataclass(frozen=True)
-class Phrase:
-    """A piece of a sentence; offsets relative to the sentence."""
-
-    text: str
-    start: int
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.text)
+class Sentence(Phrase):
+    """A sentence (or one numbered fact) with its offsets in the paragraph's text."""
 
 
 @dataclass(frozen=True)
