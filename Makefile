@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e ".[dev,ocr,fast-ocr,eval]"
+	$(BIN)/pip install --quiet -e ".[dev,ocr,fast-ocr,eval,annotate]"
 	touch $(STAMP)
 
 # Components the end-to-end tests drive for real (Chromium, ...). Mandatory in CI; elsewhere the
