@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 # tests that need a missing component skip with a reason.
 setup-services: setup
 	bash scripts/setup_browser.sh || [ -z "$$CI" ]
+	bash scripts/setup_label_studio.sh || [ -z "$$CI" ]
 
 demo: setup
 	$(BIN)/zhibiao extract extraction/samples -o out/demo
