@@ -184,6 +184,18 @@ class LabelStudioClient:
         )
         return int(created.id)
 
+    def update_annotation(
+        self, annotation_id: int, result: list[dict[str, Any]], lead_time: float | None = None
+    ) -> None:
+        """Replace an annotation's result (an annotator reopening and correcting a submitted task)."""
+        self._call(
+            "update annotation",
+            self._sdk.annotations.update,
+            id=annotation_id,
+            result=result,
+            lead_time=lead_time,
+        )
+
     @staticmethod
     def _call(what: str, func: Any, **kwargs: Any) -> Any:
         from label_studio_sdk.core.api_error import ApiError

@@ -8,8 +8,9 @@ the converted records are kept. Per document (source file):
   skipped tasks leave the document incomplete;
 - table tasks -> ``GoldTable`` (cell structure from the regions: a region the annotator kept keeps its
   predicted row/column, a new or moved one is snapped to the page's grid lines);
-- span tasks -> ``GoldSpans`` (offsets into the ``.txt`` source where the sentence was located there,
-  else into the task's text, ``source`` = ``label-studio:<key>``) and classifier training examples.
+- span tasks -> ``GoldSpans``, one set per text (offsets into the ``.txt`` source where the sentence
+  was located there, else into the task's text, ``source`` = ``label-studio:<key>``) and classifier
+  training examples (``training_rows``: the ``train/spans.jsonl`` format of ``annotations/README.md``).
 
 Who annotated, when, and the prediction they corrected go to ``Review`` entries (the gold models do not
 take extra keys): ``gold/<doc>.reviews.jsonl`` beside each gold file. A document whose record tasks are
@@ -276,7 +277,8 @@ class DocState:
     facts: list[tuple[GoldFact, Review]] = field(default_factory=list)
     table_pages: dict[int, dict[int, list[GoldCell]]] = field(default_factory=dict)
     table_meta: dict[int, dict[str, Any]] = field(default_factory=dict)
-    spans: list[GoldSpans] = field(default_factory=list)
+    spans: dict[str, list[GoldSpan]] = field(default_factory=dict)
+    """Annotated spans per text they are offsets into (the ``.txt`` source, or one task's text)."""
     reviews: list[Review] = field(default_factory=list)
     total: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
@@ -430,14 +432,9 @@ class GoldBuilder:
             source, shift = Path(str(meta["source"])).name, offset
         else:
             source, shift = f"label-studio:{review.key}", 0
-        state.spans.append(
-            GoldSpans(
-                source=source,
-                spans=[
-                    GoldSpan(start=s + shift, end=e + shift, label=gold_span_label(lab), text=text[s:e])
-                    for s, e, lab in spans
-                ],
-            )
+        state.spans.setdefault(source, []).extend(
+            GoldSpan(start=s + shift, end=e + shift, label=gold_span_label(lab), text=text[s:e])
+            for s, e, lab in spans
         )
 
     # --- results ----------------------------------------------------------------------------------
@@ -496,9 +493,18 @@ def doc_gold(state: DocState) -> PulledDoc:
     if state.complete("table"):
         document["tables"] = [_table(index, state) for index in sorted(state.table_pages)]
     if state.complete("span"):
-        document["spans"] = state.spans
+        document["spans"] = gold_spans(state.spans)
     counts = {k: {"tasks": state.total[k], "annotated": state.done[k]} for k in sorted(state.total)}
     return PulledDoc(GoldDocument(**document), state.reviews, state.records_complete, counts, state.source)
+
+
+def gold_spans(by_source: dict[str, list[GoldSpan]]) -> list[GoldSpans]:
+    """One span set per source text (as the eval harness scores them), spans in text order, no repeats."""
+    out = []
+    for source, spans in by_source.items():
+        unique = {(s.start, s.end, s.label): s for s in spans}
+        out.append(GoldSpans(source=source, spans=[unique[k] for k in sorted(unique)]))
+    return out
 
 
 def _table(index: int, state: DocState) -> GoldTable:
@@ -580,23 +586,32 @@ def write_gold(docs: Iterable[PulledDoc], out_dir: Path) -> dict[str, list[str]]
     return written
 
 
+TRAINING_KEYS = ("doc", "text", "spans", "annotator", "updated_at", "prediction")
+"""Keys of one ``train/spans.jsonl`` row, in this order (the token classifier in ``models/`` reads it)."""
+
+
+def span_objects(spans: Iterable[Any]) -> list[dict[str, Any]]:
+    """``(start, end, label)`` -> ``{"start", "end", "label"}`` (code points, end exclusive)."""
+    return [{"start": int(s), "end": int(e), "label": str(lab)} for s, e, lab in spans]
+
+
 def training_rows(examples: Iterable[TrainingExample]) -> Iterator[dict[str, Any]]:
-    """JSONL rows: text, spans (code points, classifier labels) and who/when/what was corrected."""
+    """``train/spans.jsonl`` rows, one per annotated text (see ``annotations/README.md``)::
+
+        {"doc", "text", "spans": [{"start", "end", "label"}], "annotator", "updated_at",
+         "prediction": [{"start", "end", "label"}]}
+
+    ``spans`` are the annotator's, ``prediction`` the spans they were shown and corrected.
+    """
     for ex in examples:
         r = ex.review
         yield {
-            "text": ex.text,
-            "spans": [{"start": s, "end": e, "label": lab, "text": ex.text[s:e]} for s, e, lab in ex.spans],
-            "key": r.key,
             "doc": r.doc,
-            "source": r.source,
-            "origin": r.path,
+            "text": ex.text,
+            "spans": span_objects(ex.spans),
             "annotator": r.annotator,
-            "created_at": r.created_at,
             "updated_at": r.updated_at,
-            "predicted": r.predicted,
-            "changed": r.changed,
-            "model_version": r.model_version,
+            "prediction": span_objects(r.predicted or []),
         }
 
 

@@ -9,7 +9,8 @@ Four kinds of task, one Label Studio project each (configs in ``annotations/conf
   page where there is one, the table rows as HTML otherwise, or the sentence), the checks' flags, and
   every field pre-filled for correction.
 - ``project``: one project's header and budget fields, the same way.
-- ``span``: a narrative sentence or a sentence-like table cell with entity spans (``labels.SPAN_LABELS``).
+- ``span``: a narrative sentence or a sentence-like table cell with entity spans (``labels.SPAN_LABELS``)
+  from a span source (``spans.py``: the narrative rules by default, or the token classifier).
 
 Every task's ``data.zhibiao_key`` is a stable key (document sha256 + kind + record path + name), which
 makes pushing idempotent; ``data.zhibiao`` keeps what the pull needs (document, record path, the
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 
 from zhibiao import __version__
 from zhibiao.annotations.labels import ALL_SPAN_LABELS
+from zhibiao.annotations.spans import Span, SpanSource, rule_spans, source_version, without_overlaps
 
 KINDS = ("table", "record", "project", "span")
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -477,10 +479,6 @@ def record_task(result: dict[str, Any], ref: RecordRef, media: Media) -> dict[st
 # --- text spans ------------------------------------------------------------------------------------
 
 
-Span = tuple[int, int, str]
-"""start, end (code points, end exclusive), label."""
-
-
 def locate_spans(text: str, parts: Iterable[tuple[str, str | None]]) -> list[Span]:
     """Find each ``(label, printed)`` left to right in ``text``, no overlaps; those not found are skipped."""
     spans: list[Span] = []
@@ -530,7 +528,7 @@ def label_results(text: str, spans: Iterable[Span]) -> list[dict[str, Any]]:
 
 @dataclass
 class SpanText:
-    """A text to tag: a narrative sentence or a sentence-like cell, with the rule spans found in it."""
+    """A text to tag: a narrative sentence or a sentence-like cell (``spans``: what the span source found)."""
 
     text: str
     origin: str
@@ -543,7 +541,7 @@ class SpanText:
 
 
 def sentence_texts(result: dict[str, Any]) -> list[SpanText]:
-    """Narrative sentences (one per distinct sentence, all its facts' spans) in document order."""
+    """Narrative sentences (one per distinct sentence) in document order."""
     by_text: dict[str, SpanText] = {}
     for k, fact in enumerate(result.get("narrative_indicators") or []):
         sentence = fact.get("sentence") or ""
@@ -561,7 +559,6 @@ def sentence_texts(result: dict[str, Any]) -> list[SpanText]:
                 fact.get("project"),
                 tuple(span) if span else None,
             )
-        item.spans = _merge_spans(item.spans, fact_spans(sentence, fact))
         item.confidence = min(item.confidence, float(fact.get("confidence", 1.0)))
         item.flags = [*(item.flags or []), *(fact.get("flags") or [])]
     return list(by_text.values())
@@ -596,15 +593,6 @@ def cell_texts(result: dict[str, Any]) -> list[SpanText]:
                     ref.project_name,
                 )
     return list(found.values())
-
-
-def _merge_spans(old: list[Span], new: list[Span]) -> list[Span]:
-    """Union of span lists; a new span that overlaps a kept one is dropped."""
-    merged = list(old)
-    for span in new:
-        if all(span[1] <= s[0] or span[0] >= s[1] for s in merged):
-            merged.append(span)
-    return sorted(merged)
 
 
 def text_offset(source_text: str | None, item: SpanText) -> int | None:
@@ -793,26 +781,15 @@ def table_tasks(result: dict[str, Any], media: Media) -> list[dict[str, Any]]:
 # --- all tasks of a result --------------------------------------------------------------------------
 
 
-class SpanPredictor(Protocol):
-    """The token classifier as the push uses it: entity spans (code points) of one text."""
-
-    model_version: str
-
-    def __call__(self, text: str) -> Iterable[tuple[int, int, str]]: ...
-
-
-def predicted_spans(items: list[SpanText], predictor: SpanPredictor | None) -> list[SpanText]:
-    """The classifier's spans instead of the rule spans, where there is one (unknown labels dropped)."""
-    if predictor is None:
-        return items
+def predicted_spans(items: list[SpanText], source: SpanSource) -> list[SpanText]:
+    """The texts with the span source's spans (unknown labels, overlaps and out-of-range spans dropped)."""
     return [
         SpanText(
             item.text,
             item.origin,
-            sorted(
-                (int(s), int(e), str(label))
-                for s, e, label in predictor(item.text)
-                if label in ALL_SPAN_LABELS
+            without_overlaps(
+                ((int(s), int(e), str(lab)) for s, e, lab in source(item.text) if lab in ALL_SPAN_LABELS),
+                len(item.text),
             ),
             item.confidence,
             item.flags,
@@ -827,12 +804,13 @@ def build_tasks(
     result: dict[str, Any],
     media: Media | None = None,
     kinds: Iterable[str] = KINDS,
-    span_predictor: SpanPredictor | None = None,
+    span_predictor: SpanSource | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Tasks of every kind for one output-contract result (``{kind: [task, ...]}``, review order).
 
-    Span tasks carry the rule spans of the extracted facts, or ``span_predictor``'s (the token
-    classifier) when one is given, under its ``model_version``.
+    Span tasks carry the spans of ``span_predictor`` (a function ``text -> [(start, end, label)]``: the
+    token classifier) under its ``model_version``, by default those of the narrative rules
+    (``spans.rule_spans``).
     """
     media = media or NoMedia()
     wanted = set(kinds)
@@ -844,8 +822,9 @@ def build_tasks(
         if kind in wanted:
             out[kind].append(record_task(result, ref, media))
     if "span" in wanted:
-        texts = predicted_spans([*sentence_texts(result), *cell_texts(result)], span_predictor)
-        version = span_predictor.model_version if span_predictor is not None else MODEL_VERSION
+        source = span_predictor or rule_spans
+        texts = predicted_spans([*sentence_texts(result), *cell_texts(result)], source)
+        version = source_version(source)
         out["span"] = [span_task(result, item, media, version) for item in texts]
     return {kind: review_order(tasks) for kind, tasks in out.items()}
 

@@ -16,6 +16,7 @@ from defusedxml import ElementTree
 from zhibiao.annotations import tasks as T
 from zhibiao.annotations.cli import Connection, UsageError, iter_results, project_title, resolve_connection
 from zhibiao.annotations.from_label_studio import (
+    TRAINING_KEYS,
     GoldBuilder,
     cells_from_regions,
     spans_from_result,
@@ -28,6 +29,7 @@ from zhibiao.annotations.images import LocalMedia, local_files_url
 from zhibiao.annotations.labels import ALL_SPAN_LABELS, SPAN_LABELS
 from zhibiao.annotations.server import Credentials, LabelStudioServer, ServerError, load_or_create_credentials
 from zhibiao.annotations.server import server_env as make_server_env
+from zhibiao.annotations.spans import RULES_VERSION, rule_spans, value_spans
 from zhibiao.model import Cell, SourceInfo, Table
 from zhibiao.result import (
     Budget,
@@ -273,15 +275,11 @@ def test_span_tasks_for_sentences_and_sentence_like_cells():
     sentence = by_text["1.信访案件办结率100%，完成年度绩效指标。"]
     labels = [(r["value"]["text"], r["value"]["labels"][0]) for r in sentence["predictions"][0]["result"]]
     assert labels == [("信访案件办结率", "INDICATOR"), ("100%", "ACTUAL")]
+    assert sentence["predictions"][0]["model_version"] == RULES_VERSION
     assert sentence["data"]["zhibiao"]["text_offset"] == text.index("1.信访")
     cell = by_text["合同审核及时率≥95%，全年合同审核及时率达到100%"]
     cell_labels = [(r["value"]["text"], r["value"]["labels"][0]) for r in cell["predictions"][0]["result"]]
-    assert cell_labels == [
-        ("合同审核及时率", "INDICATOR"),
-        ("≥", "OP"),
-        ("95%", "TARGET"),
-        ("100%", "ACTUAL"),
-    ]
+    assert cell_labels[:3] == [("合同审核及时率", "INDICATOR"), ("≥", "OP"), ("95%", "ACTUAL")]
     assert by_text["区级妇女儿童活动场所建筑面积2,340平方米。"]["data"]["zhibiao"]["text_offset"] is None
 
 
@@ -424,6 +422,7 @@ def test_span_gold_only_when_all_span_tasks_are_annotated(tmp_path):
     spans = _by_path(T.build_tasks(sample_result("/data/report.txt", "txt"), FakeMedia(text))["span"])
     first = spans["narrative_indicators[0]"]
     result = copy.deepcopy(first["predictions"][0]["result"])
+    assert [r["value"]["text"] for r in result] == ["信访案件办结率", "100%"]
     result[1]["value"]["labels"] = ["TARGET"]
     corrected = {
         "id": 5,
@@ -451,9 +450,13 @@ def test_span_gold_only_when_all_span_tasks_are_annotated(tmp_path):
     ]
     assert any(s.source.startswith("label-studio:") for s in gold.spans)
     rows = list(training_rows(builder.examples))
-    changed = next(r for r in rows if r["changed"])
-    assert changed["spans"][1] == {"start": 9, "end": 13, "label": "TARGET", "text": "100%"}
-    assert changed["predicted"][1] == [9, 13, "ACTUAL"] and changed["annotator"] == "a@example.com"
+    assert all(tuple(row) == TRAINING_KEYS for row in rows)
+    changed = next(r for r in rows if r["spans"] != r["prediction"])
+    assert changed["doc"] == "report" and changed["text"] == "1.信访案件办结率100%，完成年度绩效指标。"
+    assert changed["spans"][1] == {"start": 9, "end": 13, "label": "TARGET"}
+    assert changed["prediction"][1] == {"start": 9, "end": 13, "label": "ACTUAL"}
+    assert changed["annotator"] == "a@example.com" and changed["updated_at"]
+    assert sum(r["spans"] != r["prediction"] for r in rows) == 1
     pytest.importorskip("spacy")
     assert write_docbin(builder.examples, tmp_path / "spans.spacy") == len(rows)
 
@@ -594,3 +597,40 @@ def test_span_predictor_replaces_rule_spans_under_its_model_version():
         assert [r["value"]["labels"] for r in prediction["result"]] == [["INDICATOR"]]
     with pytest.raises(UsageError, match="cannot load"):
         load_span_predictor("zhibiao.nowhere:predict")
+
+
+def test_rule_spans_follow_the_guidelines():
+    text = "服务对象满意度：年度指标值≥95%，实际完成值98%"
+    assert [(text[s:e], label) for s, e, label in rule_spans(text)] == [
+        ("服务对象满意度", "INDICATOR"),
+        ("≥", "OP"),
+        ("95%", "TARGET"),
+        ("98%", "ACTUAL"),
+    ]
+    text = "培训覆盖率90%以上。"
+    assert [(text[s:e], label) for s, e, label in rule_spans(text)] == [
+        ("培训覆盖率", "INDICATOR"),
+        ("90%以上", "ACTUAL"),
+    ]
+    assert rule_spans("没有任何指标的句子。") == []
+
+
+def test_value_spans_keep_the_phrase_offsets():
+    from zhibiao.records.narrative import Phrase
+
+    assert value_spans(Phrase("≥ 95%", 10), "TARGET") == [(10, 11, "OP"), (12, 15, "TARGET")]
+    assert value_spans(Phrase("不低于50%", 3), "TARGET") == [(3, 6, "OP"), (6, 9, "TARGET")]
+    assert value_spans(Phrase("100名以上", 0), "TARGET") == [(0, 6, "TARGET")]
+
+
+def test_span_source_spans_are_cleaned_before_they_become_predictions():
+    def sloppy(text: str) -> list[tuple[int, int, str]]:
+        return [(0, 4, "INDICATOR"), (2, 6, "TARGET"), (5, 999, "ACTUAL"), (3, 3, "UNIT")]
+
+    tasks = T.build_tasks(sample_result(), FakeMedia(), ["span"], sloppy)["span"]
+    for task in tasks:
+        result = task["predictions"][0]["result"]
+        assert [(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in result] == [
+            (0, 4, "INDICATOR")
+        ]
+        assert task["predictions"][0]["model_version"].endswith("sloppy")
