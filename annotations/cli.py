@@ -125,7 +125,19 @@ def load_span_predictor(spec: str | None) -> NamedPredictor | None:
         raise UsageError(f"cannot load the span predictor {spec!r}: {exc}") from exc
     if not callable(func):
         raise UsageError(f"the span predictor {spec!r} is not callable")
-    return NamedPredictor(func, str(getattr(func, "model_version", None) or spec))
+    return NamedPredictor(func, predictor_version(func, spec))
+
+
+def predictor_version(func: Any, spec: str) -> str:
+    """The predictor's ``model_version``; the token classifier is loaded here (a missing model fails now)."""
+    from zhibiao.annotations.spans import load_tagger, tagger_spans
+
+    if func is tagger_spans:
+        try:
+            return load_tagger()[1]
+        except (OSError, ImportError, ValueError) as exc:
+            raise UsageError(f"cannot load the token classifier for {spec!r}: {exc}") from exc
+    return str(getattr(func, "model_version", None) or spec)
 
 
 def iter_results(out_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:

@@ -617,7 +617,8 @@ def training_rows(examples: Iterable[TrainingExample]) -> Iterator[dict[str, Any
 
 def write_docbin(examples: Iterable[TrainingExample], path: Path) -> int | None:
     """spaCy ``DocBin`` of the examples (``spacy.blank("zh")``, character tokens): entities where spans do
-    not overlap, every span in ``doc.spans["sc"]``. ``None`` when spaCy is not installed."""
+    not overlap, every span in ``doc.spans["sc"]``; ``doc.user_data`` keeps who/when and the prediction
+    (``docbin_user_data``). ``None`` when spaCy is not installed."""
     try:
         import spacy
         from spacy.tokens import DocBin
@@ -633,9 +634,25 @@ def write_docbin(examples: Iterable[TrainingExample], path: Path) -> int | None:
         spans = [s for s in spans if s is not None]
         doc.ents = filter_spans(spans)
         doc.spans["sc"] = spans
-        doc.user_data["zhibiao_key"] = ex.review.key
+        doc.user_data.update(docbin_user_data(ex))
         docbin.add(doc)
         n += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(path)
     return n
+
+
+def docbin_user_data(ex: TrainingExample) -> dict[str, Any]:
+    """What a DocBin doc keeps beside its spans: the JSONL row's who/when/prediction, plus ``group`` /
+    ``source`` / ``split`` as ``zhibiao.models.examples.read_docbin`` reads them."""
+    r = ex.review
+    return {
+        "zhibiao_key": r.key,
+        "doc": r.doc,
+        "group": r.doc,
+        "source": "annotator",
+        "split": "train",
+        "annotator": r.annotator,
+        "updated_at": r.updated_at,
+        "prediction": [[s, e, label] for s, e, label in (r.predicted or [])],
+    }

@@ -12,8 +12,12 @@ unit), a leading operator apart (OP), following ``annotations/GUIDELINES.md``. T
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from zhibiao import __version__
 from zhibiao.records.narrative import _OPERATOR_PREFIX, NUMBER, Phrase, match_facts
@@ -65,6 +69,29 @@ def without_overlaps(spans: Iterable[Span], length: int) -> list[Span]:
         if 0 <= start < end <= length and all(end <= k[0] or start >= k[1] for k in kept):
             kept.append(span)
     return sorted(kept)
+
+
+TAGGER_DIR_ENV = "ZHIBIAO_TAGGER_DIR"
+"""Model folder of the exported token classifier for ``tagger_spans`` (default: the packaged one)."""
+
+
+@lru_cache(maxsize=4)
+def load_tagger(model_dir: str | None = None) -> tuple[Any, str]:
+    """The exported token classifier (``zhibiao.models.tagger``) and its ``model_version``; loaded once."""
+    from zhibiao.models.tagger import DEFAULT_MODEL_DIR, load_onnx_tagger, read_meta
+
+    folder = Path(model_dir or os.environ.get(TAGGER_DIR_ENV) or DEFAULT_MODEL_DIR)
+    meta = read_meta(folder)
+    version = str(meta.get("model_version") or meta.get("data_version") or folder.name)
+    return load_onnx_tagger(folder), f"zhibiao-tagger-{version}"
+
+
+def tagger_spans(text: str) -> list[Span]:
+    """Span source backed by the token classifier, model folder from ``$ZHIBIAO_TAGGER_DIR``; its spans are
+    cleaned like the rules'. Use: ``--span-predictor zhibiao.annotations.spans:tagger_spans``."""
+    tagger, _ = load_tagger()
+    spans = tagger.predict([text])[0]
+    return without_overlaps(((int(s), int(e), str(label)) for s, e, label in spans), len(text))
 
 
 def source_version(source: SpanSource) -> str:

@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
@@ -29,6 +30,8 @@ PROJECT = "e2e"
 DOCS = ("000_c9021f7b19f56ffc.xlsx", "000_c9021f7b19f56ffc.pdf", "001_def97523c2bc9572.txt")
 PDF_STEM, TXT_STEM = "000_c9021f7b19f56ffc", "001_def97523c2bc9572"
 KINDS = ("table", "record", "project", "span")
+PAGE = 4
+"""Tasks per page for the second pull (the record project spans several pages)."""
 CORRECTED_RECORD = "projects[0].indicators[0]"
 CORRECTED_CELL = "t1r16c5"
 """The table region holding that record's 实际完成值 (row 16, column 5 of table 1)."""
@@ -148,6 +151,15 @@ def span_support(doc: dict[str, Any], label: str) -> int:
     return int((doc["spans"].get(label) or {}).get("support", 0))
 
 
+def task_list_queries(caplog: pytest.LogCaptureFixture) -> list[dict[str, list[str]]]:
+    """Query strings of the task-list requests httpx logged (``HTTP Request: GET …/api/tasks/?…``)."""
+    queries = []
+    for record in caplog.records:
+        if record.name == "httpx" and record.args and "/api/tasks" in str(record.args[1]):
+            queries.append(parse_qs(urlsplit(str(record.args[1])).query))
+    return queries
+
+
 def assert_secret_absent(
     token: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -245,8 +257,15 @@ def test_push_annotate_pull_round_trip(label_studio, extracted, tmp_path, monkey
             corrected += 1
     assert corrected == 3
     out = tmp_path / "after"
-    after, _ = pull_and_eval(common, out, extracted)
+    caplog.clear()
+    after, _ = pull_and_eval([*common, "--page-size", str(PAGE)], out, extracted)
     assert_secret_absent(token, capsys, caplog)
+
+    # the pull read the projects page by page, never a whole project in one request
+    listed = task_list_queries(caplog)
+    assert listed and all(q["page_size"] == [str(PAGE)] for q in listed)
+    assert counts["record"] > PAGE
+    assert max(int(q.get("page", ["1"])[0]) for q in listed) >= -(-counts["record"] // PAGE)
 
     # the corrected field is in the gold file, with who/when/what it corrected beside it
     gold = json.loads((out / "gold" / f"{PDF_STEM}.json").read_text(encoding="utf-8"))
@@ -288,6 +307,14 @@ def test_push_annotate_pull_round_trip(label_studio, extracted, tmp_path, monkey
     refixed = {d["kind"]: d for d in evaluate_dirs(out / "gold", fixed, corpus_dir=DEV)["documents"]}
     assert refixed["pdf"]["fields"]["indicator.actual"]["accuracy"] == 1.0
 
+    # the command a team runs on the pulled gold gives the same scores
+    report_dir = tmp_path / "eval-cli"
+    flags = ["--corpus", str(DEV), "--out", str(report_dir), "--no-html", "--no-peers", "-q"]
+    assert zhibiao("eval", "--gold", str(out / "gold"), "--pred", str(extracted), *flags) == 0
+    cli_docs = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))["documents"]
+    cli_pdf = next(d for d in cli_docs if d["kind"] == "pdf")
+    assert cli_pdf["fields"]["indicator.actual"] == moved
+
     # training data: one row per span task in the agreed format, the corrected label in it
     examples = [json.loads(line) for line in (out / "train" / "spans.jsonl").read_text().splitlines()]
     assert len(examples) == counts["span"]
@@ -297,12 +324,17 @@ def test_push_annotate_pull_round_trip(label_studio, extracted, tmp_path, monkey
     assert [s["label"] for s in changed[0]["spans"]].count("TARGET") == 1
     assert [s["label"] for s in changed[0]["prediction"]].count("ACTUAL") >= 1
     assert changed[0]["annotator"] == label_studio.credentials.username
-    if (out / "train" / "spans.spacy").exists():
-        import spacy
-        from spacy.tokens import DocBin
+    import spacy  # the annotate extra brings it
+    from spacy.tokens import DocBin
 
-        docs = list(DocBin().from_disk(out / "train" / "spans.spacy").get_docs(spacy.blank("zh").vocab))
-        assert len(docs) == len(examples)
+    docs = list(DocBin().from_disk(out / "train" / "spans.spacy").get_docs(spacy.blank("zh").vocab))
+    assert [d.text for d in docs] == [e["text"] for e in examples]
+    fixed_doc = next(d for d in docs if d.text == changed[0]["text"])
+    assert [e.label_ for e in fixed_doc.ents].count("TARGET") == 1
+    assert fixed_doc.user_data["annotator"] == label_studio.credentials.username
+    assert [list(p) for p in fixed_doc.user_data["prediction"]] == [
+        [s["start"], s["end"], s["label"]] for s in changed[0]["prediction"]
+    ]
 
     # the unreviewed XLSX rendition does not make a second gold for the same document
     summary = json.loads((out / "pull-summary.json").read_text(encoding="utf-8"))

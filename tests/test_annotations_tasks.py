@@ -23,6 +23,7 @@ from zhibiao.annotations.from_label_studio import (
     training_rows,
     write_docbin,
     write_gold,
+    write_jsonl,
 )
 from zhibiao.annotations.gold import GoldDocument, load_gold_file
 from zhibiao.annotations.images import LocalMedia, local_files_url
@@ -417,9 +418,12 @@ def test_table_regions_keep_or_snap_cell_structure():
     assert cells[(0, 0)].text == "一级指标"
 
 
-def test_span_gold_only_when_all_span_tasks_are_annotated(tmp_path):
-    text = "前言……1.信访案件办结率100%，完成年度绩效指标。"
-    spans = _by_path(T.build_tasks(sample_result("/data/report.txt", "txt"), FakeMedia(text))["span"])
+SPAN_TEXT = "前言……1.信访案件办结率100%，完成年度绩效指标。"
+
+
+def span_tasks_with_one_correction() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The span tasks of a narrative report, and the first one annotated with ACTUAL corrected to TARGET."""
+    spans = _by_path(T.build_tasks(sample_result("/data/report.txt", "txt"), FakeMedia(SPAN_TEXT))["span"])
     first = spans["narrative_indicators[0]"]
     result = copy.deepcopy(first["predictions"][0]["result"])
     assert [r["value"]["text"] for r in result] == ["信访案件办结率", "100%"]
@@ -429,17 +433,29 @@ def test_span_gold_only_when_all_span_tasks_are_annotated(tmp_path):
         "data": first["data"],
         "annotations": [{**annotate(first)["annotations"][0], "result": result}],
     }
+    return spans, corrected
+
+
+def fully_annotated(spans: dict[str, dict[str, Any]], corrected: dict[str, Any]) -> GoldBuilder:
+    """Every span task annotated (as predicted, but the corrected one) by a@example.com."""
+    builder = GoldBuilder({3: "a@example.com"})
+    builder.add(corrected)
+    for path, task in spans.items():
+        if path != "narrative_indicators[0]":
+            builder.add(annotate(task))
+    return builder
+
+
+def test_span_gold_only_when_all_span_tasks_are_annotated(tmp_path):
+    text = SPAN_TEXT
+    spans, corrected = span_tasks_with_one_correction()
     open_tasks = GoldBuilder()
     open_tasks.add(corrected)
     for path, task in spans.items():
         if path != "narrative_indicators[0]":
             open_tasks.add({"id": 6, "data": task["data"], "annotations": []})
     assert open_tasks.documents()[0].gold.spans is None  # two span tasks still open
-    builder = GoldBuilder({3: "a@example.com"})
-    builder.add(corrected)
-    for path, task in spans.items():
-        if path != "narrative_indicators[0]":
-            builder.add(annotate(task))
+    builder = fully_annotated(spans, corrected)
     gold = builder.documents()[0].gold
     assert gold.spans is not None
     on_text = next(s for s in gold.spans if s.source == "report.txt")
@@ -457,8 +473,35 @@ def test_span_gold_only_when_all_span_tasks_are_annotated(tmp_path):
     assert changed["prediction"][1] == {"start": 9, "end": 13, "label": "ACTUAL"}
     assert changed["annotator"] == "a@example.com" and changed["updated_at"]
     assert sum(r["spans"] != r["prediction"] for r in rows) == 1
-    pytest.importorskip("spacy")
+    # the token classifier's trainer (`zhibiao train --extra-data`) reads the file as written
+    from zhibiao.models.examples import read_jsonl
+
+    assert write_jsonl(tmp_path / "spans.jsonl", rows) == len(rows)
+    read = read_jsonl(tmp_path / "spans.jsonl")
+    assert [(e.group, e.text, [list(s) for s in e.spans]) for e in read] == [
+        (r["doc"], r["text"], [[s["start"], s["end"], s["label"]] for s in r["spans"]]) for r in rows
+    ]
+
+
+@pytest.mark.slow  # importing spaCy alone takes seconds
+def test_docbin_keeps_spans_who_when_and_prediction(tmp_path):
+    spacy = pytest.importorskip("spacy")
+    from spacy.tokens import DocBin
+
+    builder = fully_annotated(*span_tasks_with_one_correction())
+    rows = list(training_rows(builder.examples))
+    changed = next(r for r in rows if r["spans"] != r["prediction"])
     assert write_docbin(builder.examples, tmp_path / "spans.spacy") == len(rows)
+    docs = list(DocBin().from_disk(tmp_path / "spans.spacy").get_docs(spacy.blank("zh").vocab))
+    doc = next(d for d in docs if d.text == changed["text"])
+    assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == [
+        (s["start"], s["end"], s["label"]) for s in changed["spans"]
+    ]
+    assert doc.user_data["annotator"] == "a@example.com" and doc.user_data["updated_at"]
+    assert [list(p) for p in doc.user_data["prediction"]] == [
+        [s["start"], s["end"], s["label"]] for s in changed["prediction"]
+    ]
+    assert (doc.user_data["group"], doc.user_data["source"]) == ("report", "annotator")
 
 
 def test_written_gold_validates_and_reloads_with_reviews(tmp_path):
@@ -634,3 +677,33 @@ def test_span_source_spans_are_cleaned_before_they_become_predictions():
             (0, 4, "INDICATOR")
         ]
         assert task["predictions"][0]["model_version"].endswith("sloppy")
+
+
+class FakeTagger:
+    """Stands in for ``zhibiao.models.tagger.Tagger``: one good span, one overlapping, one out of range."""
+
+    def predict(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        return [[(0, 4, "INDICATOR"), (2, 6, "ACTUAL"), (0, 999, "TARGET")] for _ in texts]
+
+
+def test_token_classifier_plugs_in_as_span_source(monkeypatch):
+    from zhibiao.annotations import spans as S
+    from zhibiao.annotations.cli import load_span_predictor
+
+    monkeypatch.setattr(S, "load_tagger", lambda model_dir=None: (FakeTagger(), "zhibiao-tagger-t1"))
+    predictor = load_span_predictor("zhibiao.annotations.spans:tagger_spans")
+    assert predictor is not None and predictor.model_version == "zhibiao-tagger-t1"
+    assert S.tagger_spans("信访案件办结率") == [(0, 4, "INDICATOR")]
+    for task in T.build_tasks(sample_result(), FakeMedia(), ["span"], predictor)["span"]:
+        assert task["predictions"][0]["model_version"] == "zhibiao-tagger-t1"
+        assert [r["value"]["labels"] for r in task["predictions"][0]["result"]] == [["INDICATOR"]]
+
+
+def test_missing_token_classifier_is_a_usage_error(monkeypatch, tmp_path):
+    from zhibiao.annotations import spans as S
+    from zhibiao.annotations.cli import load_span_predictor
+
+    monkeypatch.setenv(S.TAGGER_DIR_ENV, str(tmp_path / "no-model"))
+    S.load_tagger.cache_clear()
+    with pytest.raises(UsageError, match="cannot load the token classifier"):
+        load_span_predictor("zhibiao.annotations.spans:tagger_spans")
