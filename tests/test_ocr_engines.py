@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import socket
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +121,63 @@ def test_paddleocr_backend_reads_a_page_offline(monkeypatch: pytest.MonkeyPatch)
     engine = get_engine("paddleocr")
     texts = "".join(line.text for line in engine.recognize(header_strip()))
     assert "项目名称" in texts
+
+
+PADDLE_VENV_PYTHON = Path(__file__).resolve().parents[1] / ".venv-paddle" / "bin" / "python"
+PADDLE_PAGE_SCRIPT = r"""
+import json, socket, sys
+from pathlib import Path
+
+def no_network(*args, **kwargs):
+    raise AssertionError("PaddleOCR tried to open a network connection")
+
+socket.socket.connect = no_network
+socket.create_connection = no_network
+from zhibiao.ocr.pages import ocr_document
+from zhibiao.readers.image import read
+
+path = Path(sys.argv[1])
+data = path.read_bytes()
+doc = read(data, path)
+ocr_document(doc, data, engine="paddleocr")
+print(json.dumps({
+    "warnings": doc.warnings,
+    "readers": sorted({it.reader for p in doc.pages for it in p.items}),
+    "tables": [t.text_rows() for t in doc.tables],
+    "confidences": [c.confidence for t in doc.tables for c in t.cells if c.text],
+}, ensure_ascii=False))
+"""
+
+
+def paddle_venv_python() -> Path:
+    """The interpreter of .venv-paddle (scripts/setup_paddleocr.sh); skip without it, fail in CI."""
+    if not PADDLE_VENV_PYTHON.exists():
+        message = ".venv-paddle missing: run `bash scripts/setup_paddleocr.sh`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return PADDLE_VENV_PYTHON
+
+
+@pytest.mark.slow
+def test_paddleocr_venv_reads_a_scanned_page_offline() -> None:
+    """One real scanned page through the whole page pipeline with PaddleOCR 3.x, no network."""
+    python = paddle_venv_python()
+    page = require(SCAN_PAGE)
+    env = {**os.environ, "PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK": "True", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [str(python), "-c", PADDLE_PAGE_SCRIPT, str(page)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["warnings"] == []
+    assert result["readers"] == ["ocr-paddleocr"]
+    assert len(result["tables"]) == 1
+    texts = {t for row in result["tables"][0] for t in row}
+    assert {"项目名称", "主管部门", "项目年度目标"} <= texts
+    assert result["confidences"] and all(0.0 < c <= 1.0 for c in result["confidences"])

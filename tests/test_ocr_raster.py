@@ -133,3 +133,77 @@ def test_rotate_quarter_turns_counter_clockwise() -> None:
     array = np.arange(6, dtype=np.uint8).reshape(2, 3)
     turned = rotate_quarter(array, 1)
     assert turned.shape == (3, 2) and turned[0].tolist() == [2, 5]
+
+
+def test_density_of_an_unlabelled_page_scan_from_its_paper_ratio() -> None:
+    assert raster.paper_dpi(1654, 2339) == 200.0  # A4 at 200 dpi, portrait
+    assert raster.paper_dpi(2339, 1654) == 200.0  # and landscape
+    assert raster.paper_dpi(2480, 3508) == 300.0
+    assert raster.paper_dpi(1700, 2200) == 200.0  # US Letter
+    assert raster.paper_dpi(1000, 1000) is None and raster.paper_dpi(300, 424) is None
+    page = np.full((2339, 1654), 250, np.uint8)
+    (frame,) = image_frames(png_bytes(page))
+    assert frame.dpi == 200.0 and frame.unit_per_px == 1.0  # geometry stays in pixels
+    (stated,) = image_frames(png_bytes(page, dpi=(300, 300)))
+    assert stated.dpi == pytest.approx(300.0, abs=0.01)  # a density the file states wins
+
+
+def bmp_dib(gray: np.ndarray) -> bytes:
+    """A packed 8-bit gray DIB (BITMAPINFOHEADER, 256-entry palette, bottom-up rows)."""
+    import struct
+
+    h, w = gray.shape
+    stride = (w + 3) // 4 * 4
+    rows = np.full((h, stride), 255, np.uint8)
+    rows[:, :w] = gray
+    header = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 8, 0, stride * h, 7874, 7874, 256, 0)
+    palette = b"".join(bytes((v, v, v, 0)) for v in range(256))
+    return header + palette + rows[::-1].tobytes()
+
+
+def emf_with_bitmap(gray: np.ndarray, dpi: float = 200.0) -> bytes:
+    """A minimal EMF (header, one EMR_STRETCHDIBITS, EOF) drawing ``gray`` over its whole frame."""
+    import struct
+
+    h, w = gray.shape
+    dib = bmp_dib(gray)
+    bmi, bits = dib[: 40 + 1024], dib[40 + 1024 :]
+    frame = (0, 0, round(w / dpi * 2540), round(h / dpi * 2540))
+    fixed = 80
+    stretch = struct.pack(
+        "<II4i6i8I",
+        81,
+        fixed + len(dib),
+        0,
+        0,
+        w - 1,
+        h - 1,
+        0,
+        0,
+        0,
+        0,
+        w,
+        h,
+        fixed,
+        len(bmi),
+        fixed + len(bmi),
+        len(bits),
+        0,
+        0x00CC0020,
+        w,
+        h,
+    )
+    eof = struct.pack("<5I", 14, 20, 0, 16, 20)
+    size = 108 + len(stretch) + len(dib) + len(eof)
+    header = struct.pack("<II4i4i4sIIIHHIIIiiiiIIIii", 1, 108, 0, 0, w - 1, h - 1, *frame, b" EMF", 0x10000,
+                         size, 3, 1, 0, 0, 0, 0, w, h, round(w / dpi * 25.4), round(h / dpi * 25.4), 0, 0, 0,
+                         round(w / dpi * 25400), round(h / dpi * 25400))  # fmt: skip
+    return header + stretch + dib + eof
+
+
+def test_bitmaps_drawn_by_an_emf_are_decoded() -> None:
+    page = ruled_page(400, 300)
+    (image,) = raster.metafile_bitmaps(emf_with_bitmap(page), "emf")
+    assert image.shape == page.shape and np.array_equal(image, page)
+    assert raster.metafile_bitmaps(emf_with_bitmap(page)[:200], "emf") == []  # truncated: no crash
+    assert raster.metafile_bitmaps(b"\x01\0\0\0" + b"\xff" * 60, "emf") == []

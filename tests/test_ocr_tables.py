@@ -8,6 +8,7 @@ import pytest
 from zhibiao.model import Cell, Table
 from zhibiao.ocr.pages import (
     PageOcr,
+    Piece,
     checked_piece,
     cut_at_borders,
     estimate_px_per_pt,
@@ -213,3 +214,44 @@ def test_tables_on_far_apart_pages_or_different_widths_stay_apart() -> None:
 
 def test_page_result_type_is_exported() -> None:
     assert {"tables", "grids", "paragraphs"} <= set(PageOcr.__dataclass_fields__)
+
+
+Line = tuple[str, float, float]
+
+
+def cut_part(page: int, rows: list[list[Line]]) -> tuple[tuple[Table, Grid, bool, bool], dict[str, Piece]]:
+    """A two-column table part whose cells hold one recognised line each: (text, line width, gap
+    below the line) in points; columns 40 and 120 pt wide, rows 20 pt high."""
+    xs = (100.0, 140.0, 260.0)
+    ys = tuple(60.0 + 20 * r for r in range(len(rows) + 1))
+    cells, pieces = [], {}
+    for r, row in enumerate(rows):
+        for c, (text, width, gap) in enumerate(row):
+            pid = f"{r}{c}"
+            bottom = ys[r + 1] - gap
+            if text:  # a detected box reaches ~15 % of its height beyond the ink on each side
+                box = (xs[c] + 1.0, bottom - 14.5, xs[c] + 5.5 + width, bottom + 2.2)
+                pieces[pid] = Piece(int(pid), text, box, 0.95)
+            cell_box = (xs[c], ys[r], xs[c + 1], ys[r + 1])
+            cells.append(Cell(row=r, col=c, text=text, bbox=cell_box, source=f"ocr:{pid}" if text else None))
+    frame = (xs[0], ys[0], xs[-1], ys[-1])
+    table = Table(page=page, pages=[page], bbox=frame, reader="ocr", n_rows=len(rows), n_cols=2, cells=cells)
+    grid = Grid(xs, ys, tuple((r, c, 1, 1) for r in range(len(rows)) for c in range(2)))
+    return (table, grid, True, True), pieces
+
+
+def test_text_cut_by_the_page_break_runs_on_into_the_cell_above() -> None:
+    # '项目基本' fills its 40 pt cell down to the bottom: the break cut it; '年度目标' has room left
+    top = [("项目名称", 36.0, 3.0), ("家庭", 18.0, 3.0)]
+    cut = [("项目基本", 36.0, 0.0), ("年度目标", 36.0, 0.0)]
+    rest = [("情况", 18.0, 3.0), ("完成情况良好", 54.0, 3.0)]
+    first, p1 = cut_part(1, [top, cut])
+    second, p2 = cut_part(2, [rest])
+    (merged,) = merge_continued([first, second], tolerance=12.0, pieces={1: p1, 2: p2})
+    rows = merged.text_rows()  # a merged cell's text repeats in every row it spans
+    assert rows == [["项目名称", "家庭"], ["项目基本情况", "年度目标"], ["项目基本情况", "完成情况良好"]]
+    joined = next(c for c in merged.cells if c.text == "项目基本情况")
+    assert joined.row_span == 2 and joined.source and joined.source.startswith("p1-p2:")
+    # without the recognised lines nothing runs on (the old behaviour)
+    (plain,) = merge_continued([cut_part(1, [cut])[0], cut_part(2, [rest])[0]], tolerance=12.0)
+    assert plain.text_rows() == [["项目基本", "年度目标"], ["情况", "完成情况良好"]]

