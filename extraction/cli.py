@@ -112,6 +112,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
         print(
             f"{len(paths) - failures}/{len(paths)} files read; {n_rows} records in {out_dir / 'records.csv'}"
         )
+    if not args.no_report:
+        from zhibiao.report import write_report
+
+        index = write_report(out_dir)
+        if not args.quiet:
+            print(f"review report: {index}")
     return EXIT_FAILED if failures else EXIT_OK
 
 

@@ -82,6 +82,8 @@ def test_bad_files_get_errors_and_good_files_are_unaffected(
     files = [str(p) for p in bad_files.values()] + [str(good)]
     code = main(["extract", *files, "-o", str(tmp_path), "-q"])
     assert code == 1  # some files failed
+    index = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert f'data-count="documents">{len(files)}<' in index  # the review report, failed files included
     for name in bad_files:
         payload = json.loads((tmp_path / f"{Path(name).stem}.json").read_text(encoding="utf-8"))
         validate_document(payload)
@@ -121,7 +123,8 @@ def test_output_names_disambiguate_colliding_stems() -> None:
 
 
 def test_missing_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
-    code = main(["extract", str(tmp_path / "nope.docx"), "-o", str(tmp_path / "out"), "-q"])
+    code = main(["extract", str(tmp_path / "nope.docx"), "-o", str(tmp_path / "out"), "-q", "--no-report"])
     assert code == 1
     payload = json.loads((tmp_path / "out" / "nope.json").read_text(encoding="utf-8"))
     assert payload["errors"][0]["code"] == "not-found"
+    assert not (tmp_path / "out" / "report").exists()

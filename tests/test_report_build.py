@@ -255,6 +255,22 @@ def test_cli_report(built: tuple[Path, dict], tmp_path: Path, capsys: pytest.Cap
     assert main(["report", str(tmp_path / "missing")]) == 2
 
 
+def test_batch_tree_of_nested_jsons_is_reported(built: tuple[Path, dict], tmp_path: Path) -> None:
+    """A batch mirrors its input tree: nested JSONs get flat, unique pages; same names do not collide."""
+    out, _ = built
+    for rel in ("a/flagged.xlsx.json", "b/flagged.xlsx.json"):
+        (tmp_path / rel).parent.mkdir(parents=True)
+        shutil.copy(out / "flagged.json", tmp_path / rel)
+    (tmp_path / "errors.json").write_text("[]", encoding="utf-8")
+    stats = build_report(tmp_path)
+    assert stats.documents == 2 and stats.skipped == ["errors.json"]
+    docs = tmp_path / "report" / "docs"
+    assert sorted(p.name for p in docs.iterdir()) == ["a__flagged.xlsx.html", "b__flagged.xlsx.html"]
+    index = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert 'href="docs/a__flagged.xlsx.html"' in index and ">b/flagged.xlsx<" in index
+    assert build_report(tmp_path).documents == 2  # the report's own files are not read back
+
+
 @pytest.mark.slow
 def test_thousand_documents_build_in_seconds(built: tuple[Path, dict], tmp_path: Path) -> None:
     _, payloads = built

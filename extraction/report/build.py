@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from zhibiao.report.document import document_html
-from zhibiao.report.overview import overview_name, overview_pages, page_of
+from zhibiao.report.overview import overview_name, overview_pages, page_name, page_of
 from zhibiao.report.pages import page_views, resolve_source
 from zhibiao.report.review import review_items
 from zhibiao.report.summary import DocSummary, summarize, totals
@@ -89,12 +89,21 @@ def write_document_page(
     views, notes = page_views(result, items, source, pictures, root)
     back = f"../{overview_name(page_of(position))}"
     html = document_html(result, summary, items, views, notes, source, back)
-    (root / "docs" / f"{summary.name}.html").write_text(html, encoding="utf-8")
+    (root / "docs" / page_name(summary.name)).write_text(html, encoding="utf-8")
     return {Path(v.image).name for v in views if v.image}
 
 
+def document_jsons(out_dir: Path) -> list[Path]:
+    """Every JSON under ``out_dir`` (a batch mirrors its input tree), outside ``report/`` and hidden files."""
+    return sorted(
+        path
+        for path in out_dir.rglob("*.json")
+        if path.relative_to(out_dir).parts[0] != REPORT_DIR and not path.name.startswith(".")
+    )
+
+
 def build_report(out_dir: Path, inputs: dict[str, Path] | None = None) -> ReportStats:
-    """Write the report of every document JSON directly inside ``out_dir``; return what it did."""
+    """Write the report of every document JSON under ``out_dir``; return what it did."""
     start = time.perf_counter()
     out_dir = Path(out_dir)
     root = out_dir / REPORT_DIR
@@ -105,12 +114,13 @@ def build_report(out_dir: Path, inputs: dict[str, Path] | None = None) -> Report
     stats = ReportStats()
     summaries: list[DocSummary] = []
     used: set[str] = set()
-    for json_path in sorted(out_dir.glob("*.json")):
+    for json_path in document_jsons(out_dir):
         result = load_result(json_path)
+        rel = json_path.relative_to(out_dir)
         if result is None:
-            stats.skipped.append(json_path.name)
+            stats.skipped.append(rel.as_posix())
             continue
-        summary = summarize(json_path.stem, result)
+        summary = summarize(rel.with_suffix("").as_posix(), result)
         override = _override(inputs, summary.name, result)
         used |= write_document_page(result, summary, len(summaries), out_dir, root, override)
         summaries.append(summary)

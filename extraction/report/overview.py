@@ -27,8 +27,13 @@ def page_of(position: int) -> int:
     return position // PAGE_SIZE + 1
 
 
+def page_name(name: str) -> str:
+    """File name (no folder) of a document's page; a batch's nested names stay unique and flat."""
+    return f"{name.replace('/', '__')}.html"
+
+
 def doc_href(name: str) -> str:
-    return f"docs/{quote(name)}.html"
+    return f"docs/{quote(page_name(name))}"
 
 
 def totals_html(totals: ArchiveTotals) -> str:
