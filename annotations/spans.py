@@ -71,8 +71,8 @@ def without_overlaps(spans: Iterable[Span], length: int) -> list[Span]:
     return sorted(kept)
 
 
-TAGGER_DIR_ENV = "ZHIBIAO_TAGGER_DIR"
-"""Model folder of the exported token classifier for ``tagger_spans`` (default: the packaged one)."""
+TAGGER_DIR_ENV = "ZHIBIAO_TAGGER"
+"""Model folder of the exported token classifier, as for extraction (default: the packaged one)."""
 
 
 @lru_cache(maxsize=4)
@@ -82,12 +82,12 @@ def load_tagger(model_dir: str | None = None) -> tuple[Any, str]:
 
     folder = Path(model_dir or os.environ.get(TAGGER_DIR_ENV) or DEFAULT_MODEL_DIR)
     meta = read_meta(folder)
-    version = str(meta.get("model_version") or meta.get("data_version") or folder.name)
+    version = str(meta.get("model_version") or str(meta.get("sha256", ""))[:12] or folder.name)
     return load_onnx_tagger(folder), f"zhibiao-tagger-{version}"
 
 
 def tagger_spans(text: str) -> list[Span]:
-    """Span source backed by the token classifier, model folder from ``$ZHIBIAO_TAGGER_DIR``; its spans are
+    """Span source backed by the token classifier, model folder from ``$ZHIBIAO_TAGGER``; its spans are
     cleaned like the rules'. Use: ``--span-predictor zhibiao.annotations.spans:tagger_spans``."""
     tagger, _ = load_tagger()
     spans = tagger.predict([text])[0]

@@ -1,7 +1,7 @@
 """The classifier's entity labels and their IOB2 tags.
 
-The entity labels are shared with the Label Studio span tasks (``zhibiao.annotations.labels``); the
-classifier tags the five core ones. Guidelines with examples: ``annotations/SPAN_GUIDELINES.md``.
+The entity labels are shared with the Label Studio span tasks (``zhibiao.annotations.labels``).
+Guidelines with examples: ``annotations/GUIDELINES.md`` ("Text spans").
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from zhibiao.annotations.labels import SPAN_LABELS
 
 VALUE_LABELS = ("TARGET", "ACTUAL")
-"""Labels of the number of a value phrase (its operator and unit are OP and UNIT spans)."""
+"""Labels of a value as printed, with its attached unit ("100%", "100名以上"); an operator printed before
+it is a separate OP span, a unit printed apart from any value a UNIT span."""
 OUTSIDE = "O"
 
 

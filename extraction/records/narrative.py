@@ -612,8 +612,13 @@ def _merge_budget(old: Budget, new: BudgetMatch) -> Budget:
     return old.model_copy(update=updates)
 
 
-def _facts_of_line(ctx: LineContext) -> list[tuple[Sentence, FactMatch, float]]:
-    """Facts of one line with their sentence and confidence, from marked contexts only."""
+def _facts_of_line(
+    ctx: LineContext, missed: list[Sentence] | None = None
+) -> list[tuple[Sentence, FactMatch, float]]:
+    """Facts of one line with their sentence and confidence, from marked contexts only.
+
+    Marked sentences the rules read nothing in are appended to ``missed`` (for the token classifier).
+    """
     text = ctx.line.text[ctx.facts_from :]
     found = []
     for sentence in split_sentences(text, ctx.facts_from):
@@ -623,8 +628,30 @@ def _facts_of_line(ctx: LineContext) -> list[tuple[Sentence, FactMatch, float]]:
             confidence = SENTENCE_MARKED_CONFIDENCE
         else:
             continue
-        found.extend((sentence, fact, confidence) for fact in match_facts(sentence.text))
+        facts = match_facts(sentence.text)
+        found.extend((sentence, fact, confidence) for fact in facts)
+        if not facts and missed is not None:
+            missed.append(sentence)
     return found
+
+
+def _classifier_facts(
+    missed: list[Sentence], found_any: bool
+) -> tuple[list[tuple[Sentence, FactMatch, float]], str | None]:
+    """Facts the token classifier (``zhibiao.models``) reads in sentences the rules missed, and a
+    warning when a line with facts meets an unavailable classifier (rules only)."""
+    if not missed and not found_any:
+        return [], None
+    try:
+        from zhibiao.models.narrative_source import TAGGER_CONFIDENCE, fallback_facts, unavailable_reason
+    except ImportError as exc:  # the models package is optional at run time
+        return [], f"narrative facts: token classifier unavailable ({exc}), rules only"
+    reason = unavailable_reason()
+    if reason is not None or not missed:
+        return [], reason
+    facts = fallback_facts([sentence.text for sentence in missed])
+    pairs = zip(missed, facts, strict=True)
+    return [(sentence, fact, TAGGER_CONFIDENCE) for sentence, found in pairs for fact in found], None
 
 
 def _fact_record(
@@ -652,13 +679,19 @@ def records_from_text(doc: Document, known: RecordSet) -> RecordSet:
     """
     tables_gave_projects = bool(known.projects)
     collected = _Collected()
+    warnings: list[str] = []
     for ctx in assign_sections(prose_lines(doc)):
         if ctx.is_heading:
             continue
         known_project = match_known_project(ctx.project, known.projects) if ctx.project else None
         project_name = known_project.name if known_project else ctx.project
         _collect_budgets(ctx, collected, projects_allowed=not tables_gave_projects)
-        for sentence, fact, confidence in _facts_of_line(ctx):
+        missed: list[Sentence] = []
+        found = _facts_of_line(ctx, missed)
+        extra, warning = _classifier_facts(missed, bool(found))
+        if warning and warning not in warnings:
+            warnings.append(warning)
+        for sentence, fact, confidence in [*found, *extra]:
             record = _fact_record(ctx.line, sentence, fact, project_name, confidence)
             key = (record.project, record.name, record.actual.text if record.actual else "")
             if key in collected.seen_facts:
@@ -675,6 +708,7 @@ def records_from_text(doc: Document, known: RecordSet) -> RecordSet:
             "department_budget": known.department_budget or collected.department_budget,
             "projects": [*known.projects, *collected.projects.values()],
             "narrative_indicators": [*known.narrative_indicators, *collected.facts],
+            "warnings": [*known.warnings, *warnings],
         }
     )
 
