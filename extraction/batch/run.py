@@ -18,6 +18,7 @@ from typing import Any
 
 from zhibiao import __version__
 from zhibiao.batch.inputs import InputFile, discover
+from zhibiao.batch.local import default_workers
 from zhibiao.batch.manifest import FAILED, Manifest, Outcome, manifest_path
 from zhibiao.batch.progress import Reporter, Silent
 from zhibiao.batch.worker import Task, WorkerSettings, failure, write_failure_json
@@ -81,6 +82,14 @@ def config_hash(options: BatchOptions) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def threads_per_worker(options: BatchOptions) -> int:
+    """OCR threads per worker so that workers × threads fill the cores without oversubscribing them
+    (a Ray actor holds one CPU)."""
+    if options.executor == "ray":
+        return 1
+    return max(1, default_workers() // (options.workers or default_workers()))
+
+
 def worker_settings(out_dir: Path, options: BatchOptions) -> WorkerSettings:
     return WorkerSettings(
         out_dir=str(out_dir.resolve()),
@@ -89,6 +98,7 @@ def worker_settings(out_dir: Path, options: BatchOptions) -> WorkerSettings:
         prefer=options.prefer,
         max_bytes=options.max_bytes,
         max_memory_mb=options.max_memory_mb,
+        threads=threads_per_worker(options),
     )
 
 

@@ -49,6 +49,8 @@ class WorkerSettings:
     max_bytes: int = 512 * 1024 * 1024
     max_memory_mb: int = 0
     """Data-segment limit of a worker process (``RLIMIT_DATA``: heap and private mappings); 0 = none."""
+    threads: int = 0
+    """OCR threads per worker (sets ``ZHIBIAO_OCR_THREADS`` unless set); 0 = the engine's default."""
 
 
 def extract_options(settings: WorkerSettings):  # type: ignore[no-untyped-def]
@@ -91,6 +93,8 @@ def die_with_parent() -> None:
 
 def warm_up(settings: WorkerSettings) -> None:
     """Load what every file needs once per worker: the pipeline modules and, with OCR on, the model."""
+    if settings.threads:
+        os.environ.setdefault("ZHIBIAO_OCR_THREADS", str(settings.threads))
     import zhibiao.checks
     import zhibiao.export.writers
     import zhibiao.pipeline
