@@ -2,7 +2,8 @@
 
 Columns are found by meaning (``headers.json`` group ``indicator_column``), never by position: the
 header row is the row naming the most known indicator headers. 一级/二级 labels are carried down
-merged (or, from readers without merges, empty) cells.
+merged (or, from readers without merges, empty) cells. A narrative 指标值/完成值 cell gets no number
+by rules; the token classifier (``zhibiao.models.cell_source``) reads one where it is unambiguous.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ DATE_RE = re.compile(r"^(?:截至|截止|于|在)?(?:19|20)\d{2}年(?:\d{1,2}月
 """A deadline (2023年12月底前) is not a quantity: ``parse_value`` would read 2023 年."""
 NARRATIVE_MIN_CHARS = 30
 SCORE_LABELS = frozenset({"总分", "自评总分", "总得分", "得分合计"})
+VALUE_FIELDS = ("target", "actual")
+QUALITATIVE = "定性"
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,32 @@ def value_of(cell: Cell | None, unit: str | None) -> tuple[Value | None, str | N
     return value, operator
 
 
+def needs_tagger(indicator: Indicator, field: str) -> bool:
+    """A narrative target/actual with no number, of a row that is not qualitative (定性)."""
+    value: Value | None = getattr(indicator, field)
+    return (
+        value is not None
+        and value.value is None
+        and is_narrative(value.text)
+        and indicator.operator != QUALITATIVE
+    )
+
+
+def with_tagger_values(indicators: list[Indicator]) -> list[Indicator]:
+    """The block's indicators with numbers the token classifier reads in narrative cells (one batch).
+
+    Without the optional ``zhibiao.models`` package (or with the tagger off) nothing changes.
+    """
+    wanted = [(i, f) for i, ind in enumerate(indicators) for f in VALUE_FIELDS if needs_tagger(ind, f)]
+    if not wanted:
+        return indicators
+    try:
+        from zhibiao.models.cell_source import tag_indicator_fields
+    except ImportError:  # the models package (or onnxruntime) is optional at run time
+        return indicators
+    return tag_indicator_fields(indicators, wanted)
+
+
 def read_indicator_row(
     table: Table, view: TableView, row: int, layout: IndicatorLayout, carry: LevelCarry
 ) -> Indicator | None:
@@ -269,6 +298,7 @@ def read_indicator_block(
         indicator = read_indicator_row(table, view, row, layout, carry)
         if indicator is not None:
             block.indicators.append(indicator)
+    block.indicators = with_tagger_values(block.indicators)
     if total_row is not None:
         row, label = total_row
         numbers = total_numbers(view, row, label)
