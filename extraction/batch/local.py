@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from zhibiao.batch.manifest import Outcome
 from zhibiao.batch.worker import (
@@ -84,8 +85,47 @@ def _name(slot: Slot) -> str:
     return f"{socket.gethostname()}:{slot.process.pid}"
 
 
+class SlotPool:
+    """The driver loop both executors share: ``workers`` slots, one task in flight per slot.
+
+    A subclass gives ``_spawn`` (a new slot), ``_dispatch`` (hand queued tasks to idle slots),
+    ``_collect`` (results, timeouts, dead workers -> ``on_result``) and ``shutdown``.
+    """
+
+    workers: int
+    slots: list
+
+    def run(
+        self,
+        tasks: Iterable[Task],
+        on_result: Callable[[Task, Outcome], None],
+        on_start: Callable[[Task], None] = lambda task: None,
+    ) -> None:
+        """Process every task; each gets exactly one ``on_result`` call (ok, error or timeout)."""
+        queue = deque(tasks)
+        self.slots = [self._spawn() for _ in range(max(1, min(self.workers, len(queue))))]
+        try:
+            while queue or any(s.task for s in self.slots):
+                self._dispatch(queue, on_start)
+                self._collect(on_result)
+        finally:
+            self.shutdown()
+
+    def _spawn(self) -> Any:
+        raise NotImplementedError
+
+    def _dispatch(self, queue: deque[Task], on_start: Callable[[Task], None]) -> None:
+        raise NotImplementedError
+
+    def _collect(self, on_result: Callable[[Task, Outcome], None]) -> None:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class LocalPool:
+class LocalPool(SlotPool):
     """Runs tasks on ``workers`` processes; calls ``on_start`` / ``on_result`` in the driver."""
 
     settings: WorkerSettings
@@ -109,22 +149,6 @@ class LocalPool:
         slot.process.join(5)
         slot.conn.close()
         self.slots[self.slots.index(slot)] = self._spawn()
-
-    def run(
-        self,
-        tasks: Iterable[Task],
-        on_result: Callable[[Task, Outcome], None],
-        on_start: Callable[[Task], None] = lambda task: None,
-    ) -> None:
-        """Process every task; each gets exactly one ``on_result`` call (ok, error or timeout)."""
-        queue = deque(tasks)
-        self.slots = [self._spawn() for _ in range(max(1, min(self.workers, len(queue))))]
-        try:
-            while queue or any(s.task for s in self.slots):
-                self._dispatch(queue, on_start)
-                self._collect(on_result)
-        finally:
-            self.shutdown()
 
     def _dispatch(self, queue: deque[Task], on_start: Callable[[Task], None]) -> None:
         for slot in self.slots:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from zhibiao.batch.local import ExecutorError
+from zhibiao.batch.local import ExecutorError, SlotPool
 from zhibiao.batch.manifest import Outcome
 from zhibiao.batch.worker import Task, WorkerSettings, failure, limit_memory, safe_process, warm_up
 
@@ -67,7 +67,7 @@ def connect(address: str | None, workers: int | None) -> bool:
     return True
 
 
-class RayPool:
+class RayPool(SlotPool):
     """Schedules tasks on actors; each task gets exactly one ``on_result`` call."""
 
     def __init__(self, settings: WorkerSettings, workers: int, timeout: float | None) -> None:
@@ -87,21 +87,9 @@ class RayPool:
         self.ray.kill(slot.actor, no_restart=True)
         self.slots[self.slots.index(slot)] = self._spawn()
 
-    def run(
-        self,
-        tasks: Iterable[Task],
-        on_result: Callable[[Task, Outcome], None],
-        on_start: Callable[[Task], None],
-    ) -> None:
-        queue = deque(tasks)
-        self.slots = [self._spawn() for _ in range(max(1, min(self.workers, len(queue))))]
-        try:
-            while queue or any(s.task for s in self.slots):
-                self._dispatch(queue, on_start)
-                self._collect(on_result)
-        finally:
-            for slot in self.slots:
-                self.ray.kill(slot.actor, no_restart=True)
+    def shutdown(self) -> None:
+        for slot in self.slots:
+            self.ray.kill(slot.actor, no_restart=True)
 
     def _dispatch(self, queue: deque[Task], on_start: Callable[[Task], None]) -> None:
         for slot in self.slots:
