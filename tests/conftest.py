@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from zhibiao.records.values import parse_value
+from zhibiao.result import Value
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHIBIAO_SHARED", REPO.parent / "shared")).resolve()
 DEV = SHARED / "corpus" / "dev"
@@ -19,6 +22,13 @@ def require(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"shared corpus file missing: {path}")
     return path
+
+
+def value(text: str, unit: str | None = None) -> Value:
+    """The parsed ``Value`` of a printed value (test data for records and checks)."""
+    parsed, _ = parse_value(text, unit)
+    assert parsed is not None
+    return parsed
 
 
 @pytest.fixture(scope="session")

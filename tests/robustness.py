@@ -158,3 +158,15 @@ def build_suite(root: Path, copies: int = 8, scans: bool = False) -> dict[str, E
             shutil.copyfile(DEV / name, root / "scans" / name)
             expected[f"scans/{name}"] = Expected("ok", "scan (OCR)")
     return expected
+
+
+def copy_dev_files(root: Path, names: list[str], copies: int = 1) -> set[str]:
+    """``copies`` copies of dev-corpus files under ``root/c<copy>/``; their relative paths."""
+    rels = set()
+    for copy in range(copies):
+        for name in names:
+            rel = f"c{copy}/{name}"
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(DEV / name, root / rel)
+            rels.add(rel)
+    return rels

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from robustness import DIGITAL, MAX_FILE_MB, SCANS, build_suite
+from robustness import DIGITAL, MAX_FILE_MB, SCANS, build_suite, copy_dev_files
 
 from conftest import DEV, require
 from zhibiao.batch.inputs import output_path
@@ -59,17 +59,6 @@ def test_robustness_suite_of_200_files_each_accounted_once(tmp_path: Path) -> No
     assert (again.processed, again.skipped) == (0, len(expected))
 
 
-def _digital_tree(root: Path, copies: int) -> set[str]:
-    rels = set()
-    for copy in range(copies):
-        for name in DIGITAL:
-            rel = f"c{copy}/{name}"
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(DEV / name, root / rel)
-            rels.add(rel)
-    return rels
-
-
 def _ok_rows(db: Path) -> set[str]:
     if not db.exists():
         return set()
@@ -87,7 +76,7 @@ def _batch_cmd(source: Path, out: Path) -> list[str]:
 
 def test_sigkill_halfway_then_rerun_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     require(DEV)
-    rels = _digital_tree(tmp_path / "in", copies=4)
+    rels = copy_dev_files(tmp_path / "in", DIGITAL, copies=4)
     out = tmp_path / "out"
     driver = subprocess.Popen(
         _batch_cmd(tmp_path / "in", out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from robustness import DIGITAL
+from robustness import DIGITAL, copy_dev_files
 
 from conftest import DEV, require
 from zhibiao.batch.manifest import Manifest, manifest_path
@@ -26,20 +26,9 @@ def _rows(out: Path) -> dict[str, object]:
         return {row.rel: row for row in manifest.rows()}
 
 
-def _inputs(root: Path, names: list[str], copies: int = 1) -> set[str]:
-    rels = set()
-    for copy in range(copies):
-        for name in names:
-            rel = f"c{copy}/{name}"
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(DEV / name, root / rel)
-            rels.add(rel)
-    return rels
-
-
 def test_ray_local_two_cpus_with_hang_and_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     require(DEV)
-    rels = _inputs(tmp_path / "in", DIGITAL[:6])
+    rels = copy_dev_files(tmp_path / "in", DIGITAL[:6])
     for name in ("hang.txt", "kill.txt"):
         shutil.copyfile(DEV / DIGITAL[2], tmp_path / "in" / name)
     monkeypatch.setenv("ZHIBIAO_BATCH_FAULTS", "hang.txt=hang,kill.txt=kill")
@@ -58,7 +47,7 @@ def test_ray_two_node_cluster_on_loopback(tmp_path: Path) -> None:
     require(DEV)
     from ray.cluster_utils import Cluster
 
-    rels = _inputs(tmp_path / "in", DIGITAL[:6], copies=2)
+    rels = copy_dev_files(tmp_path / "in", DIGITAL[:6], copies=2)
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     try:
         cluster.add_node(num_cpus=1)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import GOLD, require
+from conftest import GOLD, require, value
 from zhibiao.checks import ERROR_CONFIDENCE_FACTOR, run_checks
 from zhibiao.checks.rules import (
     EXECUTION_RATE,
@@ -27,14 +27,8 @@ from zhibiao.checks.rules import (
     units_compatible,
 )
 from zhibiao.model import SourceInfo
-from zhibiao.records.values import normalize_operator, parse_number, parse_value
+from zhibiao.records.values import normalize_operator, parse_number
 from zhibiao.result import Budget, ExtractionResult, Indicator, Project, ScoreRow, ScoreTable, Value
-
-
-def value(text: str, unit: str | None = None) -> Value:
-    parsed, _ = parse_value(text, unit)
-    assert parsed is not None
-    return parsed
 
 
 def indicator(name: str = "亲子阅读", **fields: Any) -> Indicator:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from conftest import value
 from zhibiao.checks import run_checks
 from zhibiao.checks.repair import (
     DIGITS_REPAIRED,
@@ -17,14 +18,7 @@ from zhibiao.checks.repair import (
 )
 from zhibiao.model import Cell, SourceInfo, Table
 from zhibiao.ocr.pages import repair_numeric_confusions
-from zhibiao.records.values import parse_value
-from zhibiao.result import ExtractionResult, Indicator, Project, Provenance, Value
-
-
-def value(text: str, unit: str | None = None) -> Value:
-    parsed, _ = parse_value(text, unit)
-    assert parsed is not None
-    return parsed
+from zhibiao.result import ExtractionResult, Indicator, Project, Provenance
 
 
 def ocr_indicator(name: str, reader: str = "ocr", printed: str | None = None, **fields: Any) -> Indicator:
