@@ -93,12 +93,19 @@ def write_document_page(
     return {Path(v.image).name for v in views if v.image}
 
 
+BATCH_FILES = frozenset({"errors.json"})
+"""JSON files a batch writes next to the documents (``zhibiao.batch.collect``): not documents."""
+
+
 def document_jsons(out_dir: Path) -> list[Path]:
-    """Every JSON under ``out_dir`` (a batch mirrors its input tree), outside ``report/`` and hidden files."""
+    """Every JSON under ``out_dir`` (a batch mirrors its input tree), outside ``report/``, hidden files and
+    the batch's own files."""
     return sorted(
         path
         for path in out_dir.rglob("*.json")
-        if path.relative_to(out_dir).parts[0] != REPORT_DIR and not path.name.startswith(".")
+        if path.relative_to(out_dir).parts[0] != REPORT_DIR
+        and not path.name.startswith(".")
+        and path.relative_to(out_dir).as_posix() not in BATCH_FILES
     )
 
 
