@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 # Components the end-to-end tests drive for real (Chromium, ...). Mandatory in CI; elsewhere the
 # tests that need a missing component skip with a reason.
 setup-services: setup
-	bash scripts/setup_browser.sh || [ -z "$$CI" ]
+	WITH_CJK_FONTS=1 bash scripts/setup_browser.sh || [ -z "$$CI" ]
 	bash scripts/setup_label_studio.sh || [ -z "$$CI" ]
 	bash scripts/setup_paddleocr.sh || [ -z "$$CI" ]
 

@@ -12,6 +12,11 @@ into those cells.
    cells keep their pieces' ids as source (``ocr:3,4``) and confidence (times
    ``STRUCTURE_CONFIDENCE``: the structure is a prediction, not drawn lines).
 
+The layout model (:mod:`zhibiao.ocr.layout`, ``rapid-layout``) adds candidates to step 1: a
+``table`` region scored at least ``LAYOUT_TABLE_SCORE`` that no ruled grid covers, holding pieces
+outside the grids in at least two rows of two or more pieces (:func:`layout_regions`); a candidate
+sharing pieces with a block found in step 1 is joined with it (:func:`joined_regions`).
+
 Without ``rapid_table`` installed nothing happens (the text stays paragraphs).
 """
 
@@ -104,15 +109,63 @@ def find_regions(pieces: Sequence[Any]) -> list[Region]:
         tabular = [r for r in block if _tabular(r, line_height)]
         if len(tabular) >= MIN_ROWS and _aligned(tabular, line_height):
             members = [p for r in block for p in r]
-            box = (
-                min(p.bbox[0] for p in members),
-                min(p.bbox[1] for p in members),
-                max(p.bbox[2] for p in members),
-                max(p.bbox[3] for p in members),
-            )
-            regions.append(Region(box, [p.id for p in members]))
+            regions.append(Region(_box_around(members), [p.id for p in members]))
         block, loose = ([row], 0) if row and _tabular(row, line_height) else ([], 0)
     return regions
+
+
+def may_hold_table(pieces: Sequence[Any]) -> bool:
+    """At least two rows of two or more separate pieces: the least a table shows (the page
+    pipeline runs the layout model only on pages whose text outside ruled grids shows it)."""
+    return sum(1 for row in _rows(pieces) if len(row) >= 2) >= 2
+
+
+LAYOUT_TABLE_SCORE = 0.4
+"""Layout ``table`` regions scored at least this propose a table (clean pages 0.9+, scans 0.4+)."""
+GRID_COVER = 0.5
+"""A layout region whose area a ruled grid covers by this share is that ruled table."""
+
+
+def _box_around(members: Sequence[Any]) -> BBox:
+    return (
+        min(p.bbox[0] for p in members),
+        min(p.bbox[1] for p in members),
+        max(p.bbox[2] for p in members),
+        max(p.bbox[3] for p in members),
+    )
+
+
+def _centre_in(box: BBox, frame: BBox) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return frame[0] <= cx <= frame[2] and frame[1] <= cy <= frame[3]
+
+
+def layout_regions(tables: Sequence[BBox], pieces: Sequence[Any], grid_boxes: Sequence[BBox]) -> list[Region]:
+    """Layout ``table`` boxes (page units) as regions of the pieces whose centres lie inside; a box
+    that a ruled grid covers, or whose pieces do not show two rows of two pieces, proposes nothing."""
+    regions = []
+    for box in tables:
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        if area <= 0 or any(_overlap(box, grid) >= GRID_COVER * area for grid in grid_boxes):
+            continue
+        members = [p for p in pieces if _centre_in(p.bbox, box)]
+        if may_hold_table(members):
+            regions.append(Region(_box_around(members), [p.id for p in members]))
+    return regions
+
+
+def joined_regions(regions: Sequence[Region], pieces: dict[int, Any]) -> list[Region]:
+    """Regions sharing a piece joined into one (their pieces together), top to bottom."""
+    groups: list[set[int]] = []
+    for region in regions:
+        ids = set(region.ids)
+        overlapping = [g for g in groups if g & ids]
+        for group in overlapping:
+            ids |= group
+            groups.remove(group)
+        groups.append(ids)
+    joined = [Region(_box_around([pieces[i] for i in g]), sorted(g)) for g in groups]
+    return sorted(joined, key=lambda r: (r.bbox[1], r.bbox[0]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,8 +312,11 @@ def borderless_table(image: np.ndarray, region: Region, pieces: dict[int, Any], 
                 source="ocr:" + ",".join(str(p.id) for p in inside) if inside else None,
             )
         )
-    n_rows = max(r + rs for r, _c, rs, _cs in slots)
-    n_cols = max(c + cs for _r, c, _rs, cs in slots)
+    cells = without_empty_edge_rows(cells)
+    if len(cells) < 4:
+        return None
+    n_rows = max(c.row + c.row_span for c in cells)
+    n_cols = max(c.col + c.col_span for c in cells)
     filled = [c.confidence for c in cells if c.text]
     return Table(
         bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)),
@@ -271,6 +327,31 @@ def borderless_table(image: np.ndarray, region: Region, pieces: dict[int, Any], 
         source="slanet-plus",
         confidence=round(float(np.mean(filled)), 4) if filled else STRUCTURE_CONFIDENCE,
     )
+
+
+def without_empty_edge_rows(cells: list[Cell]) -> list[Cell]:
+    """The cells without the top and bottom rows that no piece went into (rows SLANet-plus guessed
+    beyond the text, e.g. from the crop's margin); spans are clipped, rows renumbered from 0."""
+    if not cells:
+        return cells
+    end = max(c.row + c.row_span for c in cells)
+
+    def empty(row: int) -> bool:
+        return not any(c.text for c in cells if c.row <= row < c.row + c.row_span)
+
+    top, bottom = 0, end
+    while top < bottom and empty(top):
+        top += 1
+    while bottom > top and empty(bottom - 1):
+        bottom -= 1
+    if (top, bottom) == (0, end):
+        return cells
+    kept = []
+    for cell in cells:
+        first, last = max(cell.row, top), min(cell.row + cell.row_span, bottom)
+        if last > first:
+            kept.append(cell.model_copy(update={"row": first - top, "row_span": last - first}))
+    return kept
 
 
 def _joined(texts: list[str]) -> str:

@@ -13,8 +13,10 @@ and merges tables continued across pages. One page at a time:
 5. **tables** – grids rebuilt from the rulings (:mod:`zhibiao.tables.grid`); a detected line that
    crosses a cell border is cut there *before* recognition, and each piece is clipped to its cell.
 6. **recognize** – all line crops of the page in one batched call.
-7. **assemble** – pieces placed into cells (text joined as the grid module does for EMF/PDF),
-   the rest joined into paragraphs.
+7. **assemble** – pieces placed into cells (text joined as the grid module does for EMF/PDF);
+   borderless tables found among the rest (:mod:`zhibiao.ocr.borderless`: aligned rows, and the
+   ``table`` regions of the **layout** model, :mod:`zhibiao.ocr.layout`, which runs only when the
+   text outside ruled grids shows two rows of two or more pieces); the rest joined into paragraphs.
 
 Coordinates: every bbox is in the page's own unit – PDF points (top-left origin) for PDF pages,
 pixels for image files – measured on the deskewed page (a skew of a degree moves points by at most
@@ -54,6 +56,7 @@ from zhibiao.ocr.engines import (
     get_engine,
     quad_bbox,
 )
+from zhibiao.ocr.layout import Region as LayoutRegion
 from zhibiao.ocr.raster import (
     PageImage,
     deskew,
@@ -112,6 +115,8 @@ class PageOcr:
     skew: float = 0.0
     quarter_turns: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    layout: list[LayoutRegion] = field(default_factory=list)
+    """Layout regions (kind, page-unit box, score) where the layout model ran (:func:`page_layout`)."""
 
 
 class _Clock:
@@ -604,7 +609,7 @@ def _read_two_stage(
         piece = checked_piece(n, text.strip(), conf, boxes[i], crops[i], recovered=i >= detected)
         if piece is not None:
             pieces.append(piece)
-    result = _assemble(page, pieces, rulings, grids, upp, clean)
+    result = _assemble(page, pieces, rulings, grids, upp, clean, clock)
     clock.lap("assemble")
     return result
 
@@ -637,7 +642,7 @@ def _read_one_call(
         piece = checked_piece(k, "", 0.0, box, _crop(clean, box, u), recovered=True)
         if piece is not None:
             pieces.append(piece)
-    result = _assemble(page, pieces, rulings, grids, upp, clean)
+    result = _assemble(page, pieces, rulings, grids, upp, clean, clock)
     clock.lap("assemble")
     return result
 
@@ -730,6 +735,7 @@ def _assemble(
     grids: list[Grid],
     upp: float,
     clean: np.ndarray | None = None,
+    clock: _Clock | None = None,
 ) -> PageOcr:
     width, height = page.size
     grids = list(grids)
@@ -755,26 +761,60 @@ def _assemble(
         table.confidence = round(float(np.mean(texts)), 4) if texts else 1.0
         tables.append(table)
     outside = [p for p in pieces if p.id not in inside and not _in_any(p.bbox, grids)]
+    layout: list[LayoutRegion] = []
     if clean is not None:
-        for table, grid in borderless_tables(clean, outside, page):
+        if clock is not None:
+            clock.lap("assemble")
+        layout = page_layout(clean, outside, page.unit_per_px)
+        if clock is not None:
+            clock.lap("layout")
+        for table, grid in borderless_tables(clean, outside, page, layout, list(grids)):
             tables.append(table)
             grids.append(grid)
             inside.update(int(i) for c in table.cells for i in _cell_ids(c))
         outside = [p for p in outside if p.id not in inside]
     paragraphs = build_text_items(outside, page.number, height)
-    return PageOcr(page.number, width, height, pieces, rulings, tables, grids, paragraphs)
+    result = PageOcr(page.number, width, height, pieces, rulings, tables, grids, paragraphs)
+    result.layout = layout
+    return result
 
 
-def borderless_tables(clean: np.ndarray, pieces: list[Piece], page: PageImage) -> list[tuple[Table, Grid]]:
+def page_layout(clean: np.ndarray, outside: Sequence[Piece], u: float) -> list[LayoutRegion]:
+    """Layout regions of the page (:mod:`zhibiao.ocr.layout`, boxes in page units), found only where
+    the text outside ruled grids shows two rows of two or more pieces and rapid-table can build what
+    it finds: elsewhere no borderless table can come of it, and the model would cost ~0.07 s for nothing."""
+    from zhibiao.ocr import borderless, layout
+
+    if not borderless.available() or not borderless.may_hold_table(outside):
+        return []
+    return [
+        replace(r, bbox=_round_box((r.bbox[0] * u, r.bbox[1] * u, r.bbox[2] * u, r.bbox[3] * u)))
+        for r in layout.page_regions(clean)
+    ]
+
+
+def borderless_tables(
+    clean: np.ndarray,
+    pieces: list[Piece],
+    page: PageImage,
+    layout: Sequence[LayoutRegion] = (),
+    grids: Sequence[Grid] = (),
+) -> list[tuple[Table, Grid]]:
     """Tables without ruling lines among the pieces outside ruled grids (SLANet-plus structure,
-    :mod:`zhibiao.ocr.borderless`), each with a grid of its cells' boxes; none without rapid-table."""
+    :mod:`zhibiao.ocr.borderless`), each with a grid of its cells' boxes; none without rapid-table.
+
+    Candidates: blocks of aligned rows, and the layout model's ``table`` regions (page units) that
+    none of the ruled ``grids`` covers; candidates sharing pieces are one table."""
     from zhibiao.ocr import borderless
 
     if not borderless.available():
         return []
     by_id = {p.id: p for p in pieces}
+    proposed = [r.bbox for r in layout if r.kind == "table" and r.score >= borderless.LAYOUT_TABLE_SCORE]
+    grid_boxes = [(g.xs[0], g.ys[0], g.xs[-1], g.ys[-1]) for g in grids]
+    candidates = [*borderless.find_regions(pieces), *borderless.layout_regions(proposed, pieces, grid_boxes)]
     found = []
-    for region in borderless.find_regions(pieces):
+    for region in borderless.joined_regions(candidates, by_id):
         table = borderless.borderless_table(clean, region, by_id, page.unit_per_px)
         if table is None:
             continue
