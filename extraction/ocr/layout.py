@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from zhibiao.model import BBox
+from zhibiao.ocr.engines import LoadedOnce, default_threads
 
 MODEL_TYPE = "pp_layout_cdla"
 MODEL_FILE = "layout_cdla.onnx"
@@ -54,29 +54,7 @@ def available() -> bool:
     return model_path() is not None
 
 
-class _Layout:
-    """The layout model, loaded once per process (its library logs nothing while loading)."""
-
-    _instance: Any = None
-    _lock = threading.Lock()
-
-    @classmethod
-    def get(cls) -> Any:
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = _load()
-            return cls._instance
-
-    @classmethod
-    def run(cls, bgr: np.ndarray) -> Any:
-        engine = cls.get()
-        with cls._lock:
-            return engine(bgr)
-
-
 def _load() -> Any:
-    from zhibiao.ocr.engines import default_threads
-
     path = model_path()
     assert path is not None
     previous = logging.root.manager.disable
@@ -95,13 +73,17 @@ def _load() -> Any:
         logging.disable(previous)
 
 
+_LAYOUT = LoadedOnce(_load)
+"""The layout model, loaded once per process (its library logs nothing while loading)."""
+
+
 def page_regions(image: np.ndarray, min_score: float = MIN_SCORE) -> list[Region]:
     """Layout regions of a page image (gray ``HxW`` or BGR), top to bottom; [] without rapid-layout."""
     if not available() or image.size == 0 or min(image.shape[:2]) < 8:
         return []
     from zhibiao.ocr.engines import to_bgr
 
-    out = _Layout.run(np.ascontiguousarray(to_bgr(image)))
+    out = _LAYOUT(np.ascontiguousarray(to_bgr(image)))
     h, w = image.shape[:2]
     regions = []
     for box, kind, score in zip(out.boxes or [], out.class_names or [], out.scores or [], strict=True):
