@@ -609,9 +609,7 @@ def _read_two_stage(
         piece = checked_piece(n, text.strip(), conf, boxes[i], crops[i], recovered=i >= detected)
         if piece is not None:
             pieces.append(piece)
-    result = _assemble(page, pieces, rulings, grids, upp, clean, clock)
-    clock.lap("assemble")
-    return result
+    return _assemble(page, pieces, rulings, grids, upp, clean, clock)
 
 
 def _read_one_call(
@@ -642,9 +640,7 @@ def _read_one_call(
         piece = checked_piece(k, "", 0.0, box, _crop(clean, box, u), recovered=True)
         if piece is not None:
             pieces.append(piece)
-    result = _assemble(page, pieces, rulings, grids, upp, clean, clock)
-    clock.lap("assemble")
-    return result
+    return _assemble(page, pieces, rulings, grids, upp, clean, clock)
 
 
 def split_by_ink(
@@ -734,9 +730,10 @@ def _assemble(
     rulings: list[Ruling],
     grids: list[Grid],
     upp: float,
-    clean: np.ndarray | None = None,
-    clock: _Clock | None = None,
+    clean: np.ndarray,
+    clock: _Clock,
 ) -> PageOcr:
+    """Pieces into ruled and borderless tables, the rest into paragraphs (stages ``layout``, ``assemble``)."""
     width, height = page.size
     grids = list(grids)
     text_pieces = [TextPiece(p.text, p.bbox, str(p.id), 0.0, char_advances(p.text)) for p in pieces]
@@ -761,22 +758,17 @@ def _assemble(
         table.confidence = round(float(np.mean(texts)), 4) if texts else 1.0
         tables.append(table)
     outside = [p for p in pieces if p.id not in inside and not _in_any(p.bbox, grids)]
-    layout: list[LayoutRegion] = []
-    if clean is not None:
-        if clock is not None:
-            clock.lap("assemble")
-        layout = page_layout(clean, outside, page.unit_per_px)
-        if clock is not None:
-            clock.lap("layout")
-        for table, grid in borderless_tables(clean, outside, page, layout, list(grids)):
-            tables.append(table)
-            grids.append(grid)
-            inside.update(int(i) for c in table.cells for i in _cell_ids(c))
-        outside = [p for p in outside if p.id not in inside]
+    clock.lap("assemble")
+    layout = page_layout(clean, outside, page.unit_per_px)
+    clock.lap("layout")
+    for table, grid in borderless_tables(clean, outside, page, layout, list(grids)):
+        tables.append(table)
+        grids.append(grid)
+        inside.update(int(i) for c in table.cells for i in _cell_ids(c))
+    outside = [p for p in outside if p.id not in inside]
     paragraphs = build_text_items(outside, page.number, height)
-    result = PageOcr(page.number, width, height, pieces, rulings, tables, grids, paragraphs)
-    result.layout = layout
-    return result
+    clock.lap("assemble")
+    return PageOcr(page.number, width, height, pieces, rulings, tables, grids, paragraphs, layout=layout)
 
 
 def page_layout(clean: np.ndarray, outside: Sequence[Piece], u: float) -> list[LayoutRegion]:
