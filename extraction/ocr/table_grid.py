@@ -10,7 +10,7 @@ rebuilds EMF and PDF tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -177,6 +177,16 @@ def piece_ruling(piece: _Piece, ink: np.ndarray | None, max_thickness: float, th
     return Ruling(x0=x + offset, y0=y, x1=x + offset, y1=y + bh, width=thickness)
 
 
+def _spans(rulings: Sequence[Ruling], horizontal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end along their axis and position across it of rulings all running ``horizontal``."""
+    if horizontal:
+        rows = [(min(r.x0, r.x1), max(r.x0, r.x1), r.y0) for r in rulings]
+    else:
+        rows = [(min(r.y0, r.y1), max(r.y0, r.y1), r.x0) for r in rulings]
+    start, end, position = np.array(rows, dtype=float).reshape(-1, 3).T
+    return start, end, position
+
+
 def bridging_all(shorts: list[Ruling], long_ones: list[Ruling], tol: float) -> list[bool]:
     """For each short ruling: does it run from one crossing long ruling to another?
 
@@ -189,20 +199,8 @@ def bridging_all(shorts: list[Ruling], long_ones: list[Ruling], tol: float) -> l
         cross = [r for r in long_ones if r.horizontal != horizontal]
         if not idx or not cross:
             continue
-        if horizontal:
-            lo = np.array([min(shorts[i].x0, shorts[i].x1) for i in idx])
-            hi = np.array([max(shorts[i].x0, shorts[i].x1) for i in idx])
-            pos = np.array([shorts[i].y0 for i in idx])
-            at = np.array([r.x0 for r in cross])
-            start = np.array([min(r.y0, r.y1) for r in cross])
-            stop = np.array([max(r.y0, r.y1) for r in cross])
-        else:
-            lo = np.array([min(shorts[i].y0, shorts[i].y1) for i in idx])
-            hi = np.array([max(shorts[i].y0, shorts[i].y1) for i in idx])
-            pos = np.array([shorts[i].x0 for i in idx])
-            at = np.array([r.y0 for r in cross])
-            start = np.array([min(r.x0, r.x1) for r in cross])
-            stop = np.array([max(r.x0, r.x1) for r in cross])
+        lo, hi, pos = _spans([shorts[i] for i in idx], horizontal)
+        start, stop, at = _spans(cross, not horizontal)
         spans = (start[None, :] - tol <= pos[:, None]) & (pos[:, None] <= stop[None, :] + tol)
         at_lo = (np.abs(at[None, :] - lo[:, None]) <= tol) & spans
         at_hi = (np.abs(at[None, :] - hi[:, None]) <= tol) & spans
