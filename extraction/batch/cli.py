@@ -33,16 +33,6 @@ def cmd_collect(out_dir: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_review_report(out_dir: Path, reporter) -> None:  # type: ignore[no-untyped-def]
-    """The HTML review report, as ``zhibiao extract`` writes it (``zhibiao report``)."""
-    try:
-        from zhibiao.report.build import write_report
-    except ImportError as exc:
-        reporter.message(f"review report skipped: {exc}")
-        return
-    reporter.message(f"review report: {write_report(out_dir)}")
-
-
 def cmd_batch(args: argparse.Namespace) -> int:
     from zhibiao.batch.inputs import InputError
     from zhibiao.batch.local import ExecutorError
@@ -75,7 +65,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"zhibiao batch: stopped: {exc}", file=sys.stderr)
         return EXIT_ABORTED
     if not args.no_report:
-        write_review_report(out_dir, reporter)
+        from zhibiao.report import write_report
+
+        reporter.message(f"review report: {write_report(out_dir)}")
     reporter.finish(summary.as_dict())
     failed = summary.statuses.get("error", 0) + summary.statuses.get("timeout", 0)
     return EXIT_FAILED if failed else EXIT_OK
