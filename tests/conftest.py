@@ -31,6 +31,16 @@ def value(text: str, unit: str | None = None) -> Value:
     return parsed
 
 
+class FakeTagger:
+    """Stands in for the ONNX token classifier: fixed spans per text."""
+
+    def __init__(self, spans: dict[str, list[tuple[int, int, str]]]) -> None:
+        self.spans = spans
+
+    def predict(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        return [self.spans.get(text, []) for text in texts]
+
+
 @pytest.fixture(scope="session")
 def dev_dir() -> Path:
     return require(DEV)

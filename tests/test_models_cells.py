@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from conftest import FakeTagger
 from zhibiao.model import Table
 from zhibiao.models.cell_source import FLAG_CODE, TAGGER_FACTOR, pick_value, tag_indicator_fields
 from zhibiao.records.grid import TableView
@@ -74,16 +75,6 @@ def test_doubtful_spans_give_no_value() -> None:
     cut = "线上线下引领不少于10万人次妇女听党话跟党走"  # "10" alone: its magnitude is cut off
     assert pick_value("引领人次", cut, [span(cut, "10", "TARGET")], "TARGET") is None
     assert pick_value("引领人次", cut, [], "TARGET") is None
-
-
-class FakeTagger:
-    """Stands in for the ONNX tagger: fixed spans per text."""
-
-    def __init__(self, spans: dict[str, list[tuple[int, int, str]]]) -> None:
-        self.spans = spans
-
-    def predict(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        return [self.spans.get(text, []) for text in texts]
 
 
 def test_a_unit_unlike_the_rows_is_some_other_quantity() -> None:

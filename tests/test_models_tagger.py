@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+from conftest import FakeTagger
 from zhibiao.models.align import (
     Window,
     char_tags,
@@ -226,16 +227,6 @@ def test_onnx_export_matches_torch_and_tags_in_batches(tmp_path) -> None:  # typ
 
 
 # ---------------------------------------------------------------- narrative integration
-
-
-class FakeTagger:
-    """Stands in for the ONNX tagger: fixed spans per text."""
-
-    def __init__(self, spans: dict[str, list[tuple[int, int, str]]]) -> None:
-        self.spans = spans
-
-    def predict(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        return [self.spans.get(text, []) for text in texts]
 
 
 def test_fallback_facts_become_rule_fact_matches() -> None:
