@@ -12,7 +12,6 @@ unit), a leading operator apart (OP), following ``annotations/GUIDELINES.md``. T
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -71,19 +70,20 @@ def without_overlaps(spans: Iterable[Span], length: int) -> list[Span]:
     return sorted(kept)
 
 
-TAGGER_DIR_ENV = "ZHIBIAO_TAGGER"
-"""Model folder of the exported token classifier, as for extraction (default: the packaged one)."""
-
-
 @lru_cache(maxsize=4)
 def load_tagger(model_dir: str | None = None) -> tuple[Any, str]:
-    """The exported token classifier (``zhibiao.models.tagger``) and its ``model_version``; loaded once."""
-    from zhibiao.models.tagger import DEFAULT_MODEL_DIR, load_onnx_tagger, read_meta
+    """The exported token classifier and its ``model_version``: the folder extraction uses
+    (``$ZHIBIAO_TAGGER``, else the packaged one) unless ``model_dir`` names another; loaded once."""
+    from zhibiao.models.narrative_source import TAGGER_ENV, loaded_tagger
+    from zhibiao.models.narrative_source import model_dir as configured_dir
+    from zhibiao.models.tagger import read_meta
 
-    folder = Path(model_dir or os.environ.get(TAGGER_DIR_ENV) or DEFAULT_MODEL_DIR)
+    folder = Path(model_dir) if model_dir else configured_dir()
+    if folder is None:
+        raise ValueError(f"the token classifier is turned off ({TAGGER_ENV}=off)")
     meta = read_meta(folder)
     version = str(meta.get("model_version") or str(meta.get("sha256", ""))[:12] or folder.name)
-    return load_onnx_tagger(folder), f"zhibiao-tagger-{version}"
+    return loaded_tagger(str(folder)), f"zhibiao-tagger-{version}"
 
 
 def tagger_spans(text: str) -> list[Span]:

@@ -47,7 +47,8 @@ def unavailable_reason() -> str | None:
 
 
 @lru_cache(maxsize=2)
-def _load(folder: str) -> Any:
+def loaded_tagger(folder: str) -> Any:
+    """The ONNX tagger of a model folder, loaded once per process (extraction and annotation share it)."""
     from zhibiao.models.tagger import load_onnx_tagger
 
     return load_onnx_tagger(Path(folder))
@@ -58,7 +59,7 @@ def shared_tagger() -> Any | None:
     folder = model_dir()
     if folder is None or unavailable_reason() is not None:
         return None
-    return _load(str(folder))
+    return loaded_tagger(str(folder))
 
 
 def _phrase(text: str, value: TaggedValue | None, spans: Sequence[tuple[int, int, str]]) -> Phrase | None:

@@ -702,8 +702,9 @@ def test_token_classifier_plugs_in_as_span_source(monkeypatch):
 def test_missing_token_classifier_is_a_usage_error(monkeypatch, tmp_path):
     from zhibiao.annotations import spans as S
     from zhibiao.annotations.cli import load_span_predictor
+    from zhibiao.models.narrative_source import TAGGER_ENV
 
-    monkeypatch.setenv(S.TAGGER_DIR_ENV, str(tmp_path / "no-model"))
+    monkeypatch.setenv(TAGGER_ENV, str(tmp_path / "no-model"))
     S.load_tagger.cache_clear()
     with pytest.raises(UsageError, match="cannot load the token classifier"):
         load_span_predictor("zhibiao.annotations.spans:tagger_spans")
